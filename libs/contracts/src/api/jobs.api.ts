@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { FailureReasonSchema, JobInputSchema, WebhookTargetSchema } from '../events/job-context';
+
+export const CreateJobRequestSchema = z
+  .object({
+    /** Workflow id, e.g. `support-ticket-reply`. */
+    workflow: z.string().min(1).max(63),
+    /** A version to pin; defaults to the newest version the intake knows. */
+    workflowVersion: z.number().int().positive().optional(),
+    input: JobInputSchema,
+    /** Where to send the result; overrides the workflow's default target. */
+    webhook: WebhookTargetSchema.optional(),
+    /** Free-form string labels returned with the job (at most 20). */
+    metadata: z
+      .record(z.string().max(64), z.string().max(512))
+      .refine((m) => Object.keys(m).length <= 20, { message: 'at most 20 metadata entries' })
+      .optional(),
+  })
+  .strict();
+export type CreateJobRequest = z.infer<typeof CreateJobRequestSchema>;
+
+export const JOB_STATUSES = [
+  'requested',
+  'classified',
+  'generated',
+  'validated',
+  'rejected',
+  'delivered',
+  'delivery_failed',
+  'failed',
+] as const;
+export const JobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+export const TimelineEntrySchema = z.object({
+  eventId: z.string(),
+  type: z.string(),
+  source: z.string(),
+  time: z.string(),
+  summary: z.string(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
+
+export const JobViewSchema = z.object({
+  id: z.string().uuid(),
+  tenantId: z.string(),
+  workflow: z.object({ id: z.string(), version: z.number().int() }),
+  status: JobStatusSchema,
+  /** How the job ended, once it has: its output passed validation, was rejected, or the job failed. */
+  outcome: z.enum(['succeeded', 'rejected', 'failed']).nullable(),
+  /** The validated output, once there is one. */
+  result: z.unknown().optional(),
+  /** Why the job was rejected or failed. */
+  errors: z.array(FailureReasonSchema).optional(),
+  costUsd: z.number().optional(),
+  metadata: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  timeline: z.array(TimelineEntrySchema).optional(),
+});
+export type JobView = z.infer<typeof JobViewSchema>;
+
+export const CreateJobResponseSchema = z.object({
+  id: z.string().uuid(),
+  status: JobStatusSchema,
+  workflow: z.object({ id: z.string(), version: z.number().int() }),
+  links: z.object({ self: z.string() }),
+});
+export type CreateJobResponse = z.infer<typeof CreateJobResponseSchema>;
+
+export const ListJobsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    /** Opaque cursor from the previous page's `nextCursor`. */
+    cursor: z.string().max(200).optional(),
+    status: JobStatusSchema.optional(),
+  })
+  .strict();
+export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
+
+export const JobListSchema = z.object({
+  items: z.array(JobViewSchema.omit({ timeline: true })),
+  nextCursor: z.string().nullable(),
+});
+export type JobList = z.infer<typeof JobListSchema>;
+
+export const ErrorResponseSchema = z.object({
+  error: z.object({
+    code: z.string().describe('Machine-readable SCREAMING_SNAKE code'),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;

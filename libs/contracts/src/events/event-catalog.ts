@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+import { TOPICS } from '../topics';
+import { JOB_CLASSIFIED_V1, JobClassifiedV1Schema } from './job-classified.v1';
+import { JOB_DELIVERED_V1, JobDeliveredV1Schema } from './job-delivered.v1';
+import { JOB_DELIVERY_ATTEMPTED_V1, JobDeliveryAttemptedV1Schema } from './job-delivery-attempted.v1';
+import { JOB_DELIVERY_FAILED_V1, JobDeliveryFailedV1Schema } from './job-delivery-failed.v1';
+import { JOB_FAILED_V1, JobFailedV1Schema } from './job-failed.v1';
+import { JOB_GENERATED_V1, JobGeneratedV1Schema } from './job-generated.v1';
+import { JOB_REJECTED_V1, JobRejectedV1Schema } from './job-rejected.v1';
+import { JOB_REQUESTED_V1, JobRequestedV1Schema } from './job-requested.v1';
+import { JOB_VALIDATED_V1, JobValidatedV1Schema } from './job-validated.v1';
+
+/**
+ * Every event type Troupe emits: its schema and the topic it is published on.
+ * The consumer transport validates incoming data against the schema of the `ce_type` header.
+ */
+export const EVENT_CATALOG = {
+  [JOB_REQUESTED_V1]: { topic: TOPICS.jobRequested, schema: JobRequestedV1Schema },
+  [JOB_CLASSIFIED_V1]: { topic: TOPICS.jobClassified, schema: JobClassifiedV1Schema },
+  [JOB_GENERATED_V1]: { topic: TOPICS.jobGenerated, schema: JobGeneratedV1Schema },
+  [JOB_VALIDATED_V1]: { topic: TOPICS.jobValidated, schema: JobValidatedV1Schema },
+  [JOB_REJECTED_V1]: { topic: TOPICS.jobRejected, schema: JobRejectedV1Schema },
+  [JOB_DELIVERY_ATTEMPTED_V1]: { topic: TOPICS.jobDeliveryAttempted, schema: JobDeliveryAttemptedV1Schema },
+  [JOB_DELIVERED_V1]: { topic: TOPICS.jobDelivered, schema: JobDeliveredV1Schema },
+  [JOB_DELIVERY_FAILED_V1]: { topic: TOPICS.jobDeliveryFailed, schema: JobDeliveryFailedV1Schema },
+  [JOB_FAILED_V1]: { topic: TOPICS.jobFailed, schema: JobFailedV1Schema },
+} as const;
+
+export type EventType = keyof typeof EVENT_CATALOG;
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_CATALOG)[T]['schema']>;
+
+export function isEventType(type: string): type is EventType {
+  return Object.prototype.hasOwnProperty.call(EVENT_CATALOG, type);
+}
+
+/** An event a stage wants to emit: the outbox adds the envelope and the trace context. */
+export type OutgoingEvent = {
+  [T in EventType]: { type: T; data: EventData<T> };
+}[EventType];

@@ -1,0 +1,42 @@
+/** Kafka topic names. Every job event has its own topic; all are keyed by job id. */
+export const TOPICS = {
+  jobRequested: 'troupe.job.requested',
+  jobClassified: 'troupe.job.classified',
+  jobGenerated: 'troupe.job.generated',
+  jobValidated: 'troupe.job.validated',
+  jobRejected: 'troupe.job.rejected',
+  jobDeliveryAttempted: 'troupe.job.delivery-attempted',
+  jobDelivered: 'troupe.job.delivered',
+  jobDeliveryFailed: 'troupe.job.delivery-failed',
+  jobFailed: 'troupe.job.failed',
+} as const;
+
+export type JobTopic = (typeof TOPICS)[keyof typeof TOPICS];
+
+/** Every topic that carries job events (the intake read model consumes them all). */
+export const JOB_TOPICS: readonly JobTopic[] = Object.values(TOPICS);
+
+/** The five stages; each is one NestJS service and one Kafka consumer group. */
+export const SERVICES = ['intake', 'classification', 'generation', 'validation', 'delivery'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Dead letters of one stage: messages it could not process, with the reason in headers. */
+export function deadLetterTopic(service: ServiceName): string {
+  return `troupe.dlq.${service}`;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  retentionMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The topics Troupe creates at start-up (the broker's auto-creation is off). */
+export function topicSpecs(partitions: number): TopicSpec[] {
+  return [
+    ...JOB_TOPICS.map((name) => ({ name, partitions, retentionMs: 7 * DAY_MS })),
+    ...SERVICES.map((service) => ({ name: deadLetterTopic(service), partitions: 1, retentionMs: 30 * DAY_MS })),
+  ];
+}

@@ -1,0 +1,309 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import {
+  EVENT_CATALOG,
+  envelopeFromHeaders,
+  isEventType,
+  JOB_FAILED_V1,
+  TOPICS,
+  type Envelope,
+  type ServiceName,
+} from '@troupe/contracts';
+import { consumedMessages, consumerBatchSeconds, consumerLag, contextFromHeaders } from '@troupe/telemetry';
+import type { Logger } from 'pino';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ChunkWrites } from './batch-writes';
+import { deadLetterRecord } from './dead-letter';
+import { backoffDelay, classifyError, errorCode, errorMessage, PermanentError, sleep } from './errors';
+import type { BatchControls, ConsumedBatch, ConsumedMessage, ConsumerHandle, KafkaGateway } from './kafka-gateway';
+import { MessageContext } from './message-context';
+import { appendToOutbox, toOutboxRecord, type OutboxRecord } from './outbox';
+
+export interface InboxTransportOptions {
+  service: ServiceName;
+  /** Consumer group and inbox consumer name; defaults to `troupe-<service>`. */
+  consumer?: string;
+  gateway: KafkaGateway;
+  dataSource: DataSource;
+  logger: Logger;
+  /** Messages per database transaction. */
+  batchSize: number;
+  /** Tries for a message failing with an unclassified error before it is dead-lettered. */
+  maxAttempts: number;
+  partitionsConcurrently?: number;
+  /** Test seam: runs after the database commit and before the Kafka offset commit. */
+  afterCommit?: (messages: ConsumedMessage[]) => Promise<void>;
+}
+
+interface Decoded {
+  message: ConsumedMessage;
+  eventId: string;
+  envelope?: Envelope;
+  data?: unknown;
+  failure?: PermanentError;
+}
+
+const tracer = trace.getTracer('@troupe/messaging');
+
+/**
+ * A NestJS transport that runs `@EventPattern(topic)` handlers as idempotent consumers.
+ *
+ * Per partition, messages are processed in chunks of `batchSize`, each chunk in one database
+ * transaction holding the handlers' effects, the inbox rows and the outbox rows they emit; the
+ * Kafka offset is committed only after that transaction. A redelivered event finds its inbox row and
+ * is skipped. When a chunk fails, its messages are retried one by one so that a poison message is
+ * isolated: permanent failures are dead-lettered at once, others after `maxAttempts`, and
+ * infrastructure outages are waited out. A poison message never blocks its partition.
+ */
+export class InboxTransport extends Server implements CustomTransportStrategy {
+  private handle?: ConsumerHandle;
+  readonly consumer: string;
+
+  constructor(private readonly options: InboxTransportOptions) {
+    super();
+    this.consumer = options.consumer ?? `troupe-${options.service}`;
+  }
+
+  listen(callback: (err?: unknown) => void): void {
+    this.start().then(
+      () => callback(),
+      (err) => callback(err),
+    );
+  }
+
+  /** Stops consuming after the chunk in progress has committed. */
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.stop();
+  }
+
+  on(): never {
+    throw new Error('InboxTransport has no events to subscribe to');
+  }
+
+  unwrap<T>(): T {
+    return this.options.gateway as T;
+  }
+
+  private async start(): Promise<void> {
+    const topics = [...this.messageHandlers.keys()];
+    if (topics.length === 0) return;
+    this.handle = await this.options.gateway.consume({
+      groupId: this.consumer,
+      topics,
+      partitionsConcurrently: this.options.partitionsConcurrently,
+      onBatch: (batch, controls) => this.onBatch(batch, controls),
+    });
+    this.options.logger.info({ consumer: this.consumer, topics }, 'consuming');
+  }
+
+  private async onBatch(batch: ConsumedBatch, controls: BatchControls): Promise<void> {
+    const size = this.options.batchSize;
+    for (let i = 0; i < batch.messages.length; i += size) {
+      if (!controls.active()) return; // the rest is redelivered to whoever owns the partition next
+      const chunk = batch.messages.slice(i, i + size);
+      const timer = consumerBatchSeconds.startTimer({ consumer: this.consumer });
+      await this.processChunk(chunk, controls);
+      timer();
+      await this.options.afterCommit?.(chunk);
+      const last = chunk[chunk.length - 1].offset;
+      await controls.commit(last);
+      await controls.heartbeat();
+      consumerLag.set(
+        { consumer: this.consumer, topic: batch.topic, partition: String(batch.partition) },
+        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
+      );
+    }
+  }
+
+  private async processChunk(messages: ConsumedMessage[], controls: BatchControls): Promise<void> {
+    const decoded = messages.map((m) => this.decode(m));
+    let attempts = 0;
+    let outages = 0;
+    for (;;) {
+      try {
+        await this.options.dataSource.transaction((manager) => this.handleInTransaction(manager, decoded));
+        return;
+      } catch (error) {
+        const kind = classifyError(error);
+        if (kind === 'infrastructure') {
+          outages++;
+          this.options.logger.warn({ err: error, outages }, 'infrastructure unavailable; retrying the batch');
+          if (!controls.active()) throw error; // shutting down: leave the offsets uncommitted
+          await sleep(backoffDelay(outages, 500, 30_000));
+          continue;
+        }
+        if (decoded.length > 1) {
+          // Isolate the failing message: the others commit on their own.
+          for (const d of decoded) await this.processChunk([d.message], controls);
+          return;
+        }
+        attempts++;
+        if (kind === 'permanent' || attempts >= this.options.maxAttempts) {
+          await this.deadLetter(decoded[0], error, attempts);
+          return;
+        }
+        this.options.logger.warn({ err: error, attempts, offset: decoded[0].message.offset }, 'handler failed; retrying');
+        await sleep(backoffDelay(attempts));
+      }
+    }
+  }
+
+  private async handleInTransaction(manager: EntityManager, decoded: Decoded[]): Promise<void> {
+    const fresh = await this.claimInbox(manager, decoded);
+    const writes = new ChunkWrites();
+    const outbox: OutboxRecord[] = [];
+    for (const d of decoded) {
+      if (!fresh.delete(d.eventId)) {
+        consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'duplicate' });
+        continue;
+      }
+      if (d.failure) {
+        outbox.push(...this.failureRecords(d, d.failure, 1));
+        continue;
+      }
+      const handler = this.getHandlerByPattern(d.message.topic);
+      if (!handler || !d.envelope) continue;
+      const ctx = new MessageContext(
+        this.options.service,
+        d.envelope,
+        d.message.topic,
+        d.message.partition,
+        d.message.offset,
+        manager,
+        writes,
+      );
+      await this.traced(d, async () => {
+        const result = await handler(d.data, ctx);
+        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      });
+      outbox.push(...ctx.emitted);
+      consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'processed' });
+    }
+    await writes.flush(manager);
+    await appendToOutbox(manager, outbox);
+  }
+
+  /** Inserts inbox rows for the whole chunk in one statement; returns the ids that were new. */
+  private async claimInbox(manager: EntityManager, decoded: Decoded[]): Promise<Set<string>> {
+    const rows: { event_id: string }[] = await manager.query(
+      `INSERT INTO inbox (consumer, event_id, topic, partition, "offset")
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[])
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [
+        this.consumer,
+        decoded.map((d) => d.eventId),
+        decoded.map((d) => d.message.topic),
+        decoded.map((d) => d.message.partition),
+        decoded.map((d) => d.message.offset),
+      ],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  private async deadLetter(d: Decoded, error: unknown, attempts: number): Promise<void> {
+    const failure = new PermanentError(errorCode(error), errorMessage(error));
+    this.options.logger.error(
+      { err: error, topic: d.message.topic, partition: d.message.partition, offset: d.message.offset, attempts },
+      'dead-lettering message',
+    );
+    await this.options.dataSource.transaction(async (manager) => {
+      const fresh = await this.claimInbox(manager, [d]);
+      if (!fresh.has(d.eventId)) return;
+      await appendToOutbox(manager, this.failureRecords(d, failure, attempts));
+    });
+  }
+
+  /** The dead letter, plus a job.failed event so the job does not silently stall. */
+  private failureRecords(d: Decoded, failure: PermanentError, attempts: number): OutboxRecord[] {
+    consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'dead_lettered' });
+    const records = [
+      deadLetterRecord(this.options.service, this.consumer, d.message, {
+        code: failure.code,
+        reason: failure.message,
+        attempts,
+      }),
+    ];
+    const jobId = d.envelope?.subject ?? d.message.key ?? undefined;
+    const tenantId = d.envelope?.tenantid ?? d.message.headers['ce_tenantid'];
+    // Never answer a failed job.failed with another job.failed: that would loop.
+    if (jobId && tenantId && d.message.topic !== TOPICS.jobFailed) {
+      records.push(
+        toOutboxRecord(
+          {
+            type: JOB_FAILED_V1,
+            data: { jobId, tenantId, stage: this.options.service, code: failure.code, reason: failure.message },
+          },
+          {
+            service: this.options.service,
+            correlationId: d.envelope?.correlationid ?? jobId,
+            causationId: d.envelope?.id,
+          },
+        ),
+      );
+    }
+    return records;
+  }
+
+  private decode(message: ConsumedMessage): Decoded {
+    const fallbackId = `${message.topic}/${message.partition}/${message.offset}`;
+    let envelope: Envelope;
+    try {
+      envelope = envelopeFromHeaders(message.headers);
+    } catch (error) {
+      return {
+        message,
+        eventId: message.headers['ce_id'] || fallbackId,
+        failure: new PermanentError('INVALID_ENVELOPE', `CloudEvents headers invalid: ${errorMessage(error)}`),
+      };
+    }
+    const base = { message, eventId: envelope.id, envelope };
+    if (!isEventType(envelope.type)) {
+      return { ...base, failure: new PermanentError('UNKNOWN_EVENT_TYPE', `unknown event type ${envelope.type}`) };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(message.value?.toString('utf8') ?? '');
+    } catch (error) {
+      return { ...base, failure: new PermanentError('INVALID_JSON', `value is not JSON: ${errorMessage(error)}`) };
+    }
+    const parsed = EVENT_CATALOG[envelope.type].schema.safeParse(json);
+    if (!parsed.success) {
+      return { ...base, failure: new PermanentError('SCHEMA_VIOLATION', errorMessage(parsed.error)) };
+    }
+    return { ...base, data: parsed.data };
+  }
+
+  private async traced(d: Decoded, work: () => Promise<void>): Promise<void> {
+    const parent = contextFromHeaders(d.message.headers);
+    const span = tracer.startSpan(
+      `process ${d.message.topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': d.message.topic,
+          'messaging.consumer.group.name': this.consumer,
+          'messaging.message.id': d.eventId,
+          'messaging.kafka.offset': Number(d.message.offset),
+          'messaging.destination.partition.id': String(d.message.partition),
+          'troupe.job.id': d.envelope?.subject ?? '',
+          'troupe.tenant.id': d.envelope?.tenantid ?? '',
+        },
+      },
+      parent,
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), work);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+}

@@ -1,0 +1,218 @@
+import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { TopicSpec } from '@troupe/contracts';
+
+/** A message as a consumer sees it: headers decoded to strings. */
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export interface ProducedMessage {
+  topic: string;
+  key: string | null;
+  value: Buffer | string;
+  headers: Record<string, string>;
+}
+
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: ConsumedMessage[];
+}
+
+export interface BatchControls {
+  /** Whether the consumer is still running and the batch still assigned (false during shutdown/rebalance). */
+  active(): boolean;
+  heartbeat(): Promise<void>;
+  /** Commits `lastOffset + 1` for the batch's partition. */
+  commit(lastOffset: string): Promise<void>;
+}
+
+export interface ConsumerHandle {
+  stop(): Promise<void>;
+}
+
+/**
+ * The narrow Kafka interface every Troupe service uses. kafkajs sits behind it so another client can
+ * replace it without touching a service.
+ */
+export interface KafkaGateway {
+  produce(messages: ProducedMessage[]): Promise<void>;
+  consume(options: {
+    groupId: string;
+    topics: string[];
+    partitionsConcurrently?: number;
+    onBatch: (batch: ConsumedBatch, controls: BatchControls) => Promise<void>;
+  }): Promise<ConsumerHandle>;
+  ensureTopics(specs: TopicSpec[]): Promise<void>;
+  ping(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** kafkajs's own log lines, as JSON through the service's logger. */
+function logKafkajs(logger: Logger, { level, namespace, log }: LogEntry): void {
+  const { message, ...fields } = log;
+  // Expected: retries are bounded on purpose (see the constructor).
+  if (message.startsWith('Limiting retries for the idempotent producer')) return;
+  const line = { kafkajs: namespace, ...fields };
+  if (level === logLevel.ERROR) logger.error(line, message);
+  else if (level === logLevel.WARN) logger.warn(line, message);
+  else logger.debug(line, message);
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[key] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}
+
+export class KafkajsGateway implements KafkaGateway {
+  private readonly kafka: Kafka;
+  private producer?: Producer;
+  private producerReady?: Promise<Producer>;
+  private admin?: Admin;
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(options: { brokers: string[]; clientId: string; logger?: Logger }) {
+    const logger = options.logger;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => logger && logKafkajs(logger, entry),
+      // Bounded, so a publish fails and the relay retries the batch rather than hanging while the
+      // broker is away; a republished event is deduplicated by the consumers' inbox.
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+  }
+
+  private getProducer(): Promise<Producer> {
+    if (!this.producerReady) {
+      // Idempotent producer: broker-side deduplication of retried sends, ordered per partition.
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      this.producerReady = producer.connect().then(
+        () => (this.producer = producer),
+        (err) => {
+          this.producerReady = undefined;
+          throw err;
+        },
+      );
+    }
+    return this.producerReady;
+  }
+
+  private async getAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  async produce(messages: ProducedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.getProducer();
+    const byTopic = new Map<string, ProducedMessage[]>();
+    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      })),
+    });
+  }
+
+  async consume(options: Parameters<KafkaGateway['consume']>[0]): Promise<ConsumerHandle> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 250,
+    });
+    this.consumers.add(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 2,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        const consumed: ConsumedBatch = {
+          topic: batch.topic,
+          partition: batch.partition,
+          highWatermark: batch.highWatermark,
+          messages: batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString('utf8') : null,
+            value: m.value,
+            headers: decodeHeaders(m.headers),
+          })),
+        };
+        await options.onBatch(consumed, {
+          active: () => isRunning() && !isStale(),
+          heartbeat,
+          commit: (lastOffset) =>
+            consumer.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
+            ]),
+        });
+      },
+    });
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect(); // waits for the batch in progress
+      },
+    };
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    const admin = await this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: -1, // the broker's default.replication.factor
+          configEntries: [{ name: 'retention.ms', value: String(s.retentionMs) }],
+        })),
+      });
+    } catch (err) {
+      // Another service created them at the same moment.
+      if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+  }
+
+  async ping(): Promise<void> {
+    const admin = await this.getAdmin();
+    await admin.describeCluster();
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+    this.consumers.clear();
+    await Promise.allSettled([this.producer?.disconnect(), this.admin?.disconnect()]);
+    this.producer = undefined;
+    this.producerReady = undefined;
+    this.admin = undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import type { Envelope, OutgoingEvent } from '@troupe/contracts';
+import type { EntityManager } from 'typeorm';
+import { ChunkWrites, type DeferredWrite } from './batch-writes';
+import { toOutboxRecord, type OutboxRecord } from './outbox';
+
+/**
+ * What a handler receives with `@Ctx()`: the event's envelope, the transaction its effects must use,
+ * and `emit`, which queues events for the outbox in that same transaction.
+ */
+export class MessageContext {
+  /** Outbox records emitted by the handler, inserted with the batch's transaction. */
+  readonly emitted: OutboxRecord[] = [];
+
+  constructor(
+    readonly service: string,
+    readonly envelope: Envelope,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: string,
+    readonly manager: EntityManager,
+    private readonly writes: ChunkWrites = new ChunkWrites(),
+  ) {}
+
+  /**
+   * A write shared by every message of the chunk (created on first use), flushed once before the
+   * chunk commits: how handlers avoid a database round trip per message.
+   */
+  deferred<T extends DeferredWrite>(name: string, create: () => T): T {
+    return this.writes.get(name, create);
+  }
+
+  /** Queues an event caused by this one: same correlation id, causation = this event's id. */
+  emit(event: OutgoingEvent): void {
+    this.emitted.push(
+      toOutboxRecord(event, {
+        service: this.service,
+        correlationId: this.envelope.correlationid,
+        causationId: this.envelope.id,
+      }),
+    );
+  }
+}

@@ -1,0 +1,196 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { outboxChannel } from '@troupe/persistence';
+import { contextFromHeaders, outboxPending, outboxPublished, traceHeaders } from '@troupe/telemetry';
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { backoffDelay } from './errors';
+import type { KafkaGateway, ProducedMessage } from './kafka-gateway';
+
+export interface OutboxRelayOptions {
+  service: string;
+  schema: string;
+  databaseUrl: string;
+  dataSource: DataSource;
+  gateway: KafkaGateway;
+  logger: Logger;
+  batchSize: number;
+  pollIntervalMs: number;
+  /** Sent rows older than this are deleted. */
+  retentionMs?: number;
+}
+
+interface OutboxRow {
+  seq: string;
+  id: string;
+  topic: string;
+  key: string | null;
+  headers: Record<string, string>;
+  value: Buffer;
+}
+
+const tracer = trace.getTracer('@troupe/messaging');
+
+/**
+ * Publishes outbox rows to Kafka. Wakes on NOTIFY (sent by a trigger at commit) with a polling
+ * fallback; claims rows with FOR UPDATE SKIP LOCKED so several replicas can run; publishes a batch
+ * with the idempotent producer and marks it sent in the same transaction that claimed it. A crash
+ * between publish and commit republishes the batch: consumers deduplicate by event id.
+ */
+export class OutboxRelay {
+  private running = false;
+  private wake?: () => void;
+  private listener?: Client;
+  private loop?: Promise<void>;
+  private lastPurge = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listen().catch((err) =>
+      this.options.logger.warn({ err }, 'outbox relay: LISTEN failed; relying on polling'),
+    );
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in progress; publishes what is already committed first. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+
+  /** Publishes every pending row now (used at shutdown and by tests). Returns how many were sent. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sent = await this.publishBatch();
+      total += sent;
+      if (sent < this.options.batchSize) return total;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.options.databaseUrl });
+    client.on('notification', () => this.wake?.());
+    client.on('error', (err) => {
+      this.options.logger.warn({ err }, 'outbox relay: LISTEN connection lost; polling until it returns');
+      this.listener = undefined;
+    });
+    await client.connect();
+    await client.query(`LISTEN ${outboxChannel(this.options.schema)}`);
+    this.listener = client;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let sent = 0;
+      try {
+        sent = await this.publishBatch();
+        failures = 0;
+        await this.purgeIfDue();
+        if (!this.listener && this.running) await this.listen().catch(() => undefined);
+      } catch (err) {
+        failures++;
+        this.options.logger.error({ err, failures }, 'outbox relay: publish failed; will retry');
+        await this.pause(backoffDelay(failures, 250, 10_000));
+        continue;
+      }
+      if (sent === 0) await this.pause(this.options.pollIntervalMs);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async publishBatch(): Promise<number> {
+    const runner = this.options.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const rows: OutboxRow[] = await runner.query(
+        `SELECT seq, id, topic, key, headers, value FROM outbox
+          WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.options.batchSize],
+      );
+      if (rows.length === 0) {
+        await runner.commitTransaction();
+        outboxPending.set({ service: this.options.service }, 0);
+        return 0;
+      }
+      const spans = rows.map((row) =>
+        tracer.startSpan(
+          `publish ${row.topic}`,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'publish',
+              'messaging.destination.name': row.topic,
+              'messaging.message.id': row.id,
+              'messaging.kafka.message.key': row.key ?? '',
+            },
+          },
+          contextFromHeaders(row.headers),
+        ),
+      );
+      const messages: ProducedMessage[] = rows.map((row, i) => ({
+        topic: row.topic,
+        key: row.key,
+        value: row.value,
+        // The consumer's span becomes a child of this publish span: the trace goes on unbroken.
+        headers: { ...row.headers, ...traceHeaders(trace.setSpan(context.active(), spans[i])) },
+      }));
+      try {
+        await this.options.gateway.produce(messages);
+      } catch (err) {
+        spans.forEach((s) => {
+          s.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+          s.end();
+        });
+        throw err;
+      }
+      spans.forEach((s) => s.end());
+      await runner.query(`UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((r) => r.seq)]);
+      await runner.commitTransaction();
+      outboxPublished.inc({ service: this.options.service }, rows.length);
+      return rows.length;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async purgeIfDue(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPurge < 10 * 60_000) return;
+    this.lastPurge = now;
+    const retentionMs = this.options.retentionMs ?? 24 * 60 * 60_000;
+    await this.options.dataSource.query(
+      `DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - ($1 || ' milliseconds')::interval`,
+      [String(retentionMs)],
+    );
+    // Inbox rows must outlive any redelivery: keep them twice the topics' 7-day retention.
+    await this.options.dataSource.query(`DELETE FROM inbox WHERE processed_at < now() - interval '14 days'`);
+    const [{ count }] = await this.options.dataSource.query(
+      `SELECT count(*)::int AS count FROM outbox WHERE sent_at IS NULL`,
+    );
+    outboxPending.set({ service: this.options.service }, count);
+  }
+}

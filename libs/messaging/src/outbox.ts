@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { EVENT_CATALOG, envelopeToHeaders, type Envelope, type OutgoingEvent } from '@troupe/contracts';
+import { traceHeaders } from '@troupe/telemetry';
+import type { EntityManager } from 'typeorm';
+
+/** A row of a service's outbox table: one Kafka message, complete with headers. */
+export interface OutboxRecord {
+  id: string;
+  topic: string;
+  key: string | null;
+  headers: Record<string, string>;
+  value: Buffer;
+}
+
+export interface EventOrigin {
+  /** The emitting service (CloudEvents `source`). */
+  service: string;
+  /** The request or job this event belongs to; kept across the whole chain. */
+  correlationId: string;
+  /** The id of the event (or request) that caused this one. */
+  causationId?: string;
+}
+
+/**
+ * Turns an event into an outbox record: validates its data, adds the CloudEvents envelope and the
+ * trace context active now (so the relay can continue the trace when it publishes).
+ */
+export function toOutboxRecord(event: OutgoingEvent, origin: EventOrigin): OutboxRecord {
+  const entry = EVENT_CATALOG[event.type];
+  const data = entry.schema.parse(event.data) as { jobId: string; tenantId: string };
+  const envelope: Envelope = {
+    id: randomUUID(),
+    source: `troupe/${origin.service}`,
+    type: event.type,
+    specversion: '1.0',
+    time: new Date().toISOString(),
+    subject: data.jobId,
+    tenantid: data.tenantId,
+    correlationid: origin.correlationId,
+    causationid: origin.causationId,
+  };
+  return {
+    id: envelope.id,
+    topic: entry.topic,
+    key: data.jobId,
+    headers: { ...envelopeToHeaders(envelope), ...traceHeaders() },
+    value: Buffer.from(JSON.stringify(data)),
+  };
+}
+
+/** Inserts outbox rows in one statement, inside the caller's transaction. */
+export async function appendToOutbox(manager: EntityManager, records: OutboxRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const params: unknown[] = [];
+  const rows = records.map((r) => {
+    params.push(r.id, r.topic, r.key, JSON.stringify(r.headers), r.value);
+    const n = params.length;
+    return `($${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n})`;
+  });
+  await manager.query(`INSERT INTO outbox (id, topic, key, headers, value) VALUES ${rows.join(', ')}`, params);
+}

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { envelopeToHeaders, JOB_FAILED_V1, topicSpecs, type Envelope } from '@troupe/contracts';
+import { createServiceDataSource, messagingTablesMigration, migrate } from '@troupe/persistence';
+import { createTestDatabase, KAFKA_BROKERS, readTopicUntil, testKafka, waitFor } from '@troupe/testing';
+import pino from 'pino';
+import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import {
+  appendToOutbox,
+  DLQ_HEADERS,
+  InboxTransport,
+  KafkajsGateway,
+  OutboxRelay,
+  toOutboxRecord,
+  TransientError,
+  type MessageContext,
+} from '../src';
+
+// Real Kafka, real Postgres: the idempotent consumer, the outbox relay and dead-lettering.
+
+const logger = pino({ level: 'silent' });
+const SERVICE = 'validation' as const; // any stage name: decides the dead-letter topic
+
+class Effects1 implements MigrationInterface {
+  name = 'Effects1000000000001';
+  async up(q: QueryRunner) {
+    await q.query(`CREATE TABLE effects (id bigserial PRIMARY KEY, job_id text NOT NULL, reason text NOT NULL)`);
+  }
+  async down() {}
+}
+
+let db: { url: string; drop: () => Promise<void> };
+let dataSource: DataSource;
+let gateway: KafkajsGateway;
+const schema = `msg_${randomUUID().slice(0, 8)}`;
+const admin = testKafka('troupe-test-admin').admin();
+
+beforeAll(async () => {
+  db = await createTestDatabase('messaging');
+  dataSource = createServiceDataSource({
+    schema,
+    url: db.url,
+    entities: [],
+    migrations: [messagingTablesMigration(schema), Effects1],
+  });
+  await migrate(dataSource, schema);
+  gateway = new KafkajsGateway({ brokers: KAFKA_BROKERS, clientId: 'troupe-test' });
+  await gateway.ensureTopics(topicSpecs(6)); // the job and dead-letter topics, as services create them
+  await admin.connect();
+});
+
+afterAll(async () => {
+  await gateway.disconnect();
+  await admin.disconnect();
+  await dataSource.destroy();
+  await db.drop();
+});
+
+async function newTopic(): Promise<string> {
+  const topic = `troupe.test.${randomUUID()}`;
+  await gateway.ensureTopics([{ name: topic, partitions: 1, retentionMs: 3_600_000 }]);
+  return topic;
+}
+
+/** A valid job.failed event (a simple schema) as Kafka message parts. */
+function event(jobId: string, reason: string, id = randomUUID()) {
+  const envelope: Envelope = {
+    id,
+    source: 'troupe/test',
+    type: JOB_FAILED_V1,
+    specversion: '1.0',
+    time: new Date().toISOString(),
+    subject: jobId,
+    tenantid: 'acme',
+    correlationid: jobId,
+  };
+  return {
+    key: jobId,
+    value: JSON.stringify({ jobId, tenantId: 'acme', stage: 'test', code: 'TEST', reason }),
+    headers: envelopeToHeaders(envelope),
+  };
+}
+
+async function produce(topic: string, messages: ReturnType<typeof event>[]) {
+  await gateway.produce(messages.map((m) => ({ topic, ...m })));
+}
+
+async function committedOffset(group: string, topic: string): Promise<number> {
+  const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return Number(entry.partitions[0].offset);
+}
+
+const effects = async (jobId: string): Promise<string[]> =>
+  (await dataSource.query(`SELECT reason FROM effects WHERE job_id = $1 ORDER BY id`, [jobId])).map(
+    (r: { reason: string }) => r.reason,
+  );
+
+function transport(topic: string, group: string, handler: (data: { jobId: string; reason: string }, ctx: MessageContext) => Promise<void>, extra: Partial<ConstructorParameters<typeof InboxTransport>[0]> = {}) {
+  const t = new InboxTransport({
+    service: SERVICE,
+    consumer: group,
+    gateway,
+    dataSource,
+    logger,
+    batchSize: 50,
+    maxAttempts: 3,
+    ...extra,
+  });
+  t.addHandler(topic, handler as never, true);
+  return t;
+}
+
+const listen = (t: InboxTransport) =>
+  new Promise<void>((resolve, reject) => t.listen((err?: unknown) => (err ? reject(err) : resolve())));
+
+/** The effect a handler has: a row in its own table, in the batch's transaction. */
+const recordEffect = async (data: { jobId: string; reason: string }, ctx: MessageContext) => {
+  await ctx.manager.query(`INSERT INTO effects (job_id, reason) VALUES ($1, $2)`, [data.jobId, data.reason]);
+};
+
+describe('idempotent consumer (inbox)', () => {
+  it('given the same event delivered twice, when consumed, then it has one effect', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    const message = event(jobId, 'once');
+    await produce(topic, [message, message]);
+
+    const t = transport(topic, group, recordEffect);
+    await listen(t);
+    await waitFor(async () => (await committedOffset(group, topic)) === 2, { description: 'both offsets committed' });
+    await t.close();
+
+    expect(await effects(jobId)).toEqual(['once']);
+  });
+
+  it('given a crash after the database commit and before the offset commit, when restarted, then no effect is repeated', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    await produce(topic, [event(jobId, 'a'), event(jobId, 'b')]);
+
+    let calls = 0;
+    const counting = async (data: { jobId: string; reason: string }, ctx: MessageContext) => {
+      calls++;
+      await recordEffect(data, ctx);
+    };
+    let crashed = false;
+    const first = transport(topic, group, counting, {
+      afterCommit: async () => {
+        crashed = true;
+        throw new Error('simulated crash between database commit and offset commit');
+      },
+    });
+    await listen(first);
+    await waitFor(() => crashed, { description: 'the simulated crash' });
+    await first.close();
+    expect(await committedOffset(group, topic)).toBeLessThan(2); // the offset was never committed
+
+    const restarted = transport(topic, group, counting);
+    await listen(restarted);
+    await waitFor(async () => (await committedOffset(group, topic)) === 2, { description: 'offsets after restart' });
+    await restarted.close();
+
+    expect(calls).toBe(2); // the redelivered events were recognised and skipped
+    expect(await effects(jobId)).toEqual(['a', 'b']);
+  });
+
+  it('given a transient failure, when retried, then the event has one effect and is not dead-lettered', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    await produce(topic, [event(jobId, 'flaky')]);
+    let calls = 0;
+    const t = transport(topic, group, async (data, ctx) => {
+      if (++calls === 1) throw new TransientError('database busy');
+      await recordEffect(data, ctx);
+    });
+    await listen(t);
+    await waitFor(async () => (await committedOffset(group, topic)) === 1, { description: 'offset committed' });
+    await t.close();
+    expect(calls).toBe(2);
+    expect(await effects(jobId)).toEqual(['flaky']);
+    const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM outbox WHERE key = $1`, [jobId]);
+    expect(count).toBe(0);
+  });
+});
+
+describe('dead letters', () => {
+  it('given a poison message between two good ones, when consumed, then it is dead-lettered with its reason and headers and the next message is still processed', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    const poison = { ...event(jobId, 'poison'), value: '{not json' };
+    await produce(topic, [event(jobId, 'before'), poison, event(jobId, 'after')]);
+
+    const t = transport(topic, group, recordEffect);
+    await listen(t);
+    await waitFor(async () => (await committedOffset(group, topic)) === 3, { description: 'all three offsets committed' });
+    await t.close();
+    expect(await effects(jobId)).toEqual(['before', 'after']);
+
+    const relay = new OutboxRelay({
+      service: SERVICE,
+      schema,
+      databaseUrl: db.url,
+      dataSource,
+      gateway,
+      logger,
+      batchSize: 100,
+      pollIntervalMs: 100,
+    });
+    await relay.drain();
+    const dlq = await readTopicUntil(`troupe.dlq.${SERVICE}`, (ms) => ms.some((m) => m.key?.toString() === jobId));
+    const letter = dlq.find((m) => m.key?.toString() === jobId)!;
+    const header = (name: string) => letter.headers?.[name]?.toString();
+    expect(header(DLQ_HEADERS.code)).toBe('INVALID_JSON');
+    expect(header(DLQ_HEADERS.reason)).toMatch(/not JSON/);
+    expect(header(DLQ_HEADERS.topic)).toBe(topic);
+    expect(header(DLQ_HEADERS.offset)).toBe('1');
+    expect(header('ce_id')).toBe(poison.headers.ce_id); // original headers kept
+    expect(letter.value?.toString()).toBe('{not json');
+  });
+
+  it('given a handler that always fails, when the attempts run out, then the message is dead-lettered and the job gets job.failed', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    await produce(topic, [event(jobId, 'doomed')]);
+    let calls = 0;
+    const t = transport(topic, group, async () => {
+      calls++;
+      throw new Error('always broken');
+    });
+    await listen(t);
+    await waitFor(async () => (await committedOffset(group, topic)) === 1, { timeoutMs: 30_000, description: 'offset committed' });
+    await t.close();
+    expect(calls).toBe(3); // maxAttempts
+    const rows: { topic: string }[] = await dataSource.query(`SELECT topic FROM outbox WHERE key = $1 ORDER BY seq`, [jobId]);
+    expect(rows.map((r) => r.topic)).toEqual([`troupe.dlq.${SERVICE}`, 'troupe.job.failed']);
+  });
+});
+
+describe('transactional outbox', () => {
+  it('given a business write whose service crashed before publishing, when a relay starts, then the event is published with its trace context', async () => {
+    const jobId = randomUUID();
+    // The business write and its event commit together; no relay is running (the "crash").
+    const record = toOutboxRecord(
+      { type: JOB_FAILED_V1, data: { jobId, tenantId: 'acme', stage: 'test', code: 'TEST', reason: 'outbox' } },
+      { service: 'test', correlationId: jobId },
+    );
+    record.headers.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await dataSource.transaction(async (manager) => {
+      await manager.query(`INSERT INTO effects (job_id, reason) VALUES ($1, 'business write')`, [jobId]);
+      await appendToOutbox(manager, [record]);
+    });
+
+    const relay = new OutboxRelay({
+      service: SERVICE,
+      schema,
+      databaseUrl: db.url,
+      dataSource,
+      gateway,
+      logger,
+      batchSize: 100,
+      pollIntervalMs: 5_000, // NOTIFY or the start-up pass must publish it, not the poll
+    });
+    await relay.start();
+    const seen = await readTopicUntil('troupe.job.failed', (ms) => ms.some((m) => m.key?.toString() === jobId));
+    await relay.stop();
+    const published = seen.find((m) => m.key?.toString() === jobId)!;
+    expect(published.headers?.ce_id?.toString()).toBe(record.id);
+    // The publish span continues the trace saved in the row.
+    expect(published.headers?.traceparent?.toString()).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
+    const [{ sent }] = await dataSource.query(`SELECT sent_at IS NOT NULL AS sent FROM outbox WHERE id = $1`, [record.id]);
+    expect(sent).toBe(true);
+  });
+});

@@ -1,0 +1,64 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { quoteIdent } from './data-source';
+
+/** The NOTIFY channel the outbox relay of `schema` listens on. */
+export function outboxChannel(schema: string): string {
+  return `troupe_outbox_${schema}`;
+}
+
+/**
+ * Outbox and inbox tables in a service's schema. Every service includes this migration first.
+ *
+ * - outbox: events written in the same transaction as the state change that caused them; the relay
+ *   publishes unsent rows in `seq` order and marks them sent. A statement-level trigger NOTIFYs the
+ *   relay at commit.
+ * - inbox: one row per (consumer, event id) processed, written in the handler's transaction, so a
+ *   redelivered event is recognised and skipped.
+ */
+export function messagingTablesMigration(schema: string): new () => MigrationInterface {
+  const s = quoteIdent(schema);
+  const channel = outboxChannel(schema);
+  return class MessagingTables1763800000000 implements MigrationInterface {
+    name = 'MessagingTables1763800000000';
+
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.outbox (
+          seq         bigserial PRIMARY KEY,
+          id          uuid NOT NULL UNIQUE,
+          topic       text NOT NULL,
+          key         text,
+          headers     jsonb NOT NULL,
+          value       bytea NOT NULL,
+          created_at  timestamptz NOT NULL DEFAULT now(),
+          sent_at     timestamptz
+        )`);
+      await q.query(`CREATE INDEX outbox_unsent ON ${s}.outbox (seq) WHERE sent_at IS NULL`);
+      await q.query(`CREATE INDEX outbox_sent_at ON ${s}.outbox (sent_at) WHERE sent_at IS NOT NULL`);
+      await q.query(`
+        CREATE FUNCTION ${s}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('${channel}', ''); RETURN NULL; END $$`);
+      await q.query(`
+        CREATE TRIGGER outbox_notify AFTER INSERT ON ${s}.outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.outbox_notify()`);
+      await q.query(`
+        CREATE TABLE ${s}.inbox (
+          consumer      text NOT NULL,
+          event_id      text NOT NULL,
+          topic         text NOT NULL,
+          partition     int NOT NULL,
+          "offset"      bigint NOT NULL,
+          processed_at  timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (consumer, event_id)
+        )`);
+      await q.query(`CREATE INDEX inbox_processed_at ON ${s}.inbox (processed_at)`);
+    }
+
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE ${s}.inbox`);
+      await q.query(`DROP TRIGGER outbox_notify ON ${s}.outbox`);
+      await q.query(`DROP FUNCTION ${s}.outbox_notify()`);
+      await q.query(`DROP TABLE ${s}.outbox`);
+    }
+  };
+}

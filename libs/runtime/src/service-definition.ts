@@ -1,0 +1,17 @@
+import type { ServiceName } from '@troupe/contracts';
+import type { CommonConfig } from '@troupe/config';
+import type { MigrationInterface } from 'typeorm';
+import type { z } from 'zod';
+
+/** What makes one Troupe service: its name, configuration schema, entities and migrations. */
+export interface ServiceDefinition<S extends z.ZodObject<z.ZodRawShape> = z.ZodObject<z.ZodRawShape>> {
+  service: ServiceName;
+  configSchema: S;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: Function[];
+  /** The service's own migrations; the outbox/inbox migration is added before them. */
+  migrations: (new () => MigrationInterface)[];
+  defaultPort: number;
+}
+
+export type ConfigOf<D extends ServiceDefinition> = z.infer<D['configSchema']> & CommonConfig;

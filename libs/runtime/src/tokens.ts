@@ -1,0 +1,5 @@
+/** Injection tokens provided by TroupeRuntimeModule. */
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+export const KAFKA_GATEWAY = Symbol('KAFKA_GATEWAY');
+export const LOGGER = Symbol('LOGGER');
+export const SERVICE_NAME = Symbol('SERVICE_NAME');

@@ -1,0 +1,4 @@
+export * from './start-telemetry';
+export * from './trace-propagation';
+export * from './logger';
+export * from './metrics';

@@ -1,0 +1,41 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One Prometheus registry per process, served on `/metrics`. */
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+
+export const consumedMessages = new Counter({
+  name: 'troupe_consumer_messages_total',
+  help: 'Messages consumed, by topic and outcome (processed, duplicate, dead_lettered)',
+  labelNames: ['consumer', 'topic', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+export const consumerBatchSeconds = new Histogram({
+  name: 'troupe_consumer_batch_seconds',
+  help: 'Time to process one consumer batch in one database transaction',
+  labelNames: ['consumer'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [metricsRegistry],
+});
+
+export const consumerLag = new Gauge({
+  name: 'troupe_consumer_lag',
+  help: 'Messages behind the high watermark, per topic and partition, as of the last batch',
+  labelNames: ['consumer', 'topic', 'partition'] as const,
+  registers: [metricsRegistry],
+});
+
+export const outboxPublished = new Counter({
+  name: 'troupe_outbox_published_total',
+  help: 'Outbox rows published to Kafka',
+  labelNames: ['service'] as const,
+  registers: [metricsRegistry],
+});
+
+export const outboxPending = new Gauge({
+  name: 'troupe_outbox_pending',
+  help: 'Outbox rows not yet published, as of the last relay pass',
+  labelNames: ['service'] as const,
+  registers: [metricsRegistry],
+});

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Client } from 'pg';
+import { waitFor } from './wait-for';
+
+export const KAFKA_BROKERS = (process.env.TROUPE_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/troupe';
+
+export function testKafka(clientId = 'troupe-test'): Kafka {
+  return new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+}
+
+/** A database of its own for one test file: `<base>_<label>_<random>`; drop it with the returned function. */
+export async function createTestDatabase(label: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = new URL(BASE_DATABASE_URL);
+  const name = `troupe_${label}_${randomBytes(4).toString('hex')}`;
+  const admin = new URL(BASE_DATABASE_URL);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  base.pathname = `/${name}`;
+  return {
+    url: base.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: admin.toString() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/**
+ * Gives the end-to-end tests a clean slate: deletes Troupe's topics and consumer groups (the
+ * services recreate the topics at start-up), so no earlier run's messages are replayed.
+ */
+export async function resetTroupeTopics(): Promise<void> {
+  const admin = testKafka('troupe-test-reset').admin();
+  await admin.connect();
+  try {
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('troupe-'));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    const topics = (await admin.listTopics()).filter((t) => /^troupe\.(job|dlq)\./.test(t));
+    if (topics.length > 0) {
+      await admin.deleteTopics({ topics, timeout: 30_000 });
+      await waitFor(async () => (await admin.listTopics()).every((t) => !topics.includes(t)), {
+        timeoutMs: 30_000,
+        description: 'topics to be deleted',
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Reads a topic from the beginning with a throw-away consumer group until `until` holds. */
+export async function readTopicUntil(topic: string, until: (messages: KafkaMessage[]) => boolean, timeoutMs = 30_000) {
+  const consumer = testKafka().consumer({ groupId: `troupe-test-reader-${randomUUID()}` });
+  const seen: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
+  try {
+    await waitFor(() => until(seen), { timeoutMs, description: `messages on ${topic}` });
+    return seen;
+  } finally {
+    await consumer.disconnect();
+  }
+}

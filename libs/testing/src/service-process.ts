@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { waitFor } from './wait-for';
+
+/** Repository root (libs/testing/src -> ../../..). */
+export const repoRoot = resolve(__dirname, '../../..');
+
+/**
+ * A Troupe service running as its own process from its build output (`npm run build` first), as
+ * in production. Output is kept for the test's failure messages.
+ */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  readonly output: string[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [resolve(repoRoot, `services/${this.name}/dist/main.js`)], {
+      cwd: repoRoot,
+      env: { ...process.env, ...this.env, PORT: String(this.port), TROUPE_HTTP_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString('utf8'));
+      if (this.output.length > 400) this.output.splice(0, this.output.length - 400);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} exited:\n${this.logs()}`);
+        const response = await fetch(`${this.url}/ready`).catch(() => undefined);
+        return response?.ok;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, description: `${this.name} to be ready` },
+    );
+  }
+
+  /** SIGTERM, then wait for a clean exit; returns the exit code. */
+  async stop(): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Dies at once, as in a crash: no draining, no commits. */
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  logs(lines = 40): string {
+    return this.output.join('').split('\n').slice(-lines).join('\n');
+  }
+}

@@ -1,0 +1,22 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { JOB_CLASSIFIED_V1, TOPICS, type JobRequestedV1 } from '@troupe/contracts';
+import type { MessageContext } from '@troupe/messaging';
+import { ClassificationsRepository } from './classifications.repository';
+import { ClassifierService } from './classifier.service';
+
+@Controller()
+export class JobRequestedHandler {
+  constructor(
+    private readonly classifier: ClassifierService,
+    private readonly classifications: ClassificationsRepository,
+  ) {}
+
+  @EventPattern(TOPICS.jobRequested)
+  async handle(@Payload() job: JobRequestedV1, @Ctx() ctx: MessageContext): Promise<void> {
+    const classification = this.classifier.classify(job);
+    this.classifications.record(ctx, { ...job, workflowId: job.workflow.id }, classification);
+    const { requestedAt: _requestedAt, ...context } = job;
+    ctx.emit({ type: JOB_CLASSIFIED_V1, data: { ...context, classification } });
+  }
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { SERVICE_CONFIG } from '@troupe/runtime';
+import type { DeliveryConfig } from '../delivery.config';
+import { DeliveriesRepository } from './deliveries.repository';
+import { DeliveryDispatcher } from './delivery-dispatcher';
+import { DeliveryService } from './delivery.service';
+import { JobOutcomeHandler } from './job-outcome.handler';
+import { WebhookSecrets } from './webhook-secrets';
+import { WebhookSender } from './webhook-sender';
+
+@Module({
+  controllers: [JobOutcomeHandler],
+  providers: [
+    DeliveriesRepository,
+    DeliveryService,
+    DeliveryDispatcher,
+    {
+      provide: WebhookSender,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: DeliveryConfig) =>
+        new WebhookSender(new WebhookSecrets(config.TROUPE_WEBHOOK_SECRETS), config.TROUPE_WEBHOOK_TIMEOUT_MS),
+    },
+  ],
+})
+export class WebhooksModule {}

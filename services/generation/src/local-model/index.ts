@@ -1,0 +1,4 @@
+export * from './model-provider';
+export * from './local-provider';
+export * from './extractive-summary';
+export * from './templated-reply';

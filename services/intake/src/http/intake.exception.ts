@@ -1,0 +1,34 @@
+import { HttpStatus } from '@nestjs/common';
+
+export enum IntakeErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  MALFORMED_JSON = 'MALFORMED_JSON',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  UNKNOWN_WORKFLOW = 'UNKNOWN_WORKFLOW',
+  UNKNOWN_WORKFLOW_VERSION = 'UNKNOWN_WORKFLOW_VERSION',
+  INPUT_TOO_LONG = 'INPUT_TOO_LONG',
+  INVALID_IDEMPOTENCY_KEY = 'INVALID_IDEMPOTENCY_KEY',
+  IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  JOB_NOT_FOUND = 'JOB_NOT_FOUND',
+  INVALID_CURSOR = 'INVALID_CURSOR',
+  NOT_FOUND = 'NOT_FOUND',
+  METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
+  INTERNAL_ERROR = 'INTERNAL_ERROR',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+}
+
+/** An error the API reports to the caller as `{ error: { code, message, details } }`. */
+export class IntakeException extends Error {
+  constructor(
+    readonly code: IntakeErrorCode,
+    readonly status: HttpStatus,
+    message: string,
+    readonly details?: { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'IntakeException';
+  }
+}

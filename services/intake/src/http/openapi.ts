@@ -1,0 +1,112 @@
+import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import {
+  CreateJobRequestSchema,
+  CreateJobResponseSchema,
+  ErrorResponseSchema,
+  JobListSchema,
+  JobViewSchema,
+  ListJobsQuerySchema,
+} from '@troupe/contracts';
+import { z } from 'zod';
+import { WorkflowSummarySchema } from '../workflows/workflows.controller';
+
+extendZodWithOpenApi(z);
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      {
+        description: `Error (${s}); \`error.code\` says which`,
+        content: { 'application/json': { schema: ErrorResponseSchema } },
+      },
+    ]),
+  );
+
+/** The OpenAPI 3 document, generated from the same zod schemas that validate requests. */
+export function buildOpenApiDocument() {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key from TROUPE_API_KEYS. Each key belongs to one tenant.',
+  });
+  const security = [{ [bearer.name]: [] }];
+  registry.register('CreateJobRequest', CreateJobRequestSchema);
+  registry.register('Job', JobViewSchema);
+  registry.register('Error', ErrorResponseSchema);
+
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/jobs',
+    summary: 'Submit a job',
+    description:
+      'Accepts the job and returns its id at once (202); the pipeline runs asynchronously. With an ' +
+      '`Idempotency-Key`, repeating the same request returns the same job; reusing the key with another body is a 422.',
+    security,
+    request: {
+      headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
+      body: { content: { 'application/json': { schema: CreateJobRequestSchema } } },
+    },
+    responses: {
+      202: { description: 'Accepted', content: { 'application/json': { schema: CreateJobResponseSchema } } },
+      ...errors(400, 401, 413, 415, 422),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/jobs',
+    summary: 'List jobs of the caller’s tenant, newest first',
+    security,
+    request: { query: ListJobsQuerySchema },
+    responses: {
+      200: { description: 'A page of jobs', content: { 'application/json': { schema: JobListSchema } } },
+      ...errors(400, 401),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/jobs/{id}',
+    summary: 'Get a job: status, result and timeline',
+    security,
+    request: { params: z.object({ id: z.string().uuid() }) },
+    responses: {
+      200: { description: 'The job', content: { 'application/json': { schema: JobViewSchema } } },
+      ...errors(401, 404),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/workflows',
+    summary: 'List the workflows and versions this intake accepts',
+    security,
+    responses: {
+      200: {
+        description: 'Workflows',
+        content: { 'application/json': { schema: z.object({ items: z.array(WorkflowSummarySchema) }) } },
+      },
+      ...errors(401),
+    },
+  });
+  for (const [path, summary] of [
+    ['/health', 'Liveness probe (no key needed)'],
+    ['/ready', 'Readiness probe: 503 while Postgres or Kafka is unreachable (no key needed)'],
+  ]) {
+    registry.registerPath({
+      method: 'get',
+      path,
+      summary,
+      responses: { 200: { description: 'OK' }, 503: { description: 'Not ready' } },
+    });
+  }
+
+  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: {
+      title: 'Troupe API',
+      version: '1.0.0',
+      description: 'AI model orchestration on Kafka choreography: submit jobs, follow them, get results.',
+    },
+    servers: [{ url: '/' }],
+  });
+}

@@ -1,0 +1,28 @@
+import { CommonConfigSchema, envBoolean } from '@troupe/config';
+import type { ServiceDefinition } from '@troupe/runtime';
+import { z } from 'zod';
+import { JobEventEntity } from './jobs/job-event.entity';
+import { JobEntity } from './jobs/job.entity';
+import { Jobs1763800000001 } from './migrations/1763800000001-jobs';
+
+export const IntakeConfigSchema = CommonConfigSchema.extend({
+  /**
+   * API keys, comma-separated, each `<tenant>:<role>:<key>` where key is the plain key or
+   * `sha256=<hex>` of it. Plain keys are hashed at start-up and never kept.
+   */
+  TROUPE_API_KEYS: z.string({ required_error: 'required: at least one <tenant>:<role>:<key> entry' }).min(1),
+  TROUPE_WORKFLOWS_DIR: z.string().default('workflows'),
+  /** Largest accepted request body, in bytes. */
+  TROUPE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
+  /** Serve the OpenAPI document and its UI (they describe the API and hold no tenant data). */
+  TROUPE_API_DOCS: envBoolean(true),
+});
+export type IntakeConfig = z.infer<typeof IntakeConfigSchema>;
+
+export const intakeDefinition: ServiceDefinition<typeof IntakeConfigSchema> = {
+  service: 'intake',
+  configSchema: IntakeConfigSchema,
+  entities: [JobEntity, JobEventEntity],
+  migrations: [Jobs1763800000001],
+  defaultPort: 3000,
+};

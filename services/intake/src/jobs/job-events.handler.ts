@@ -1,0 +1,18 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { JOB_TOPICS, TOPICS, isEventType } from '@troupe/contracts';
+import type { MessageContext } from '@troupe/messaging';
+import { JobsService } from './jobs.service';
+
+/** Intake's read model follows every job event (its own job.requested is recorded when written). */
+const READ_MODEL_TOPICS = JOB_TOPICS.filter((t) => t !== TOPICS.jobRequested);
+
+@Controller()
+export class JobEventsHandler {
+  constructor(private readonly jobs: JobsService) {}
+
+  @EventPattern(READ_MODEL_TOPICS)
+  onJobEvent(@Payload() data: { jobId: string }, @Ctx() ctx: MessageContext): void {
+    if (isEventType(ctx.envelope.type)) this.jobs.recordEvent(ctx.envelope.type, data, ctx);
+  }
+}

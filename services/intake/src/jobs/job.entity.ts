@@ -1,0 +1,22 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+@Entity({ name: 'jobs' })
+export class JobEntity {
+  @PrimaryColumn('uuid') id!: string;
+  @Column('text', { name: 'tenant_id' }) tenantId!: string;
+  @Column('text', { name: 'workflow_id' }) workflowId!: string;
+  @Column('int', { name: 'workflow_version' }) workflowVersion!: number;
+  @Column('text') status!: string;
+  @Column('int', { name: 'status_rank' }) statusRank!: number;
+  @Column('text', { nullable: true }) outcome!: string | null;
+  @Column('jsonb') input!: { text: string };
+  @Column('text', { name: 'webhook_url', nullable: true }) webhookUrl!: string | null;
+  @Column('jsonb') metadata!: Record<string, string>;
+  @Column('jsonb', { nullable: true }) result!: unknown;
+  @Column('jsonb', { nullable: true }) errors!: { code: string; message: string; path?: string }[] | null;
+  @Column('numeric', { name: 'cost_usd', nullable: true }) costUsd!: string | null;
+  @Column('text', { name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
+  @Column('text', { name: 'request_hash', nullable: true }) requestHash!: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}

@@ -1,0 +1,37 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { CreateJobRequestSchema, ListJobsQuerySchema } from '@troupe/contracts';
+import type { Response } from 'express';
+import { Roles, type AuthenticatedRequest } from '../auth/api-key.guard';
+import { JobsService } from './jobs.service';
+
+/** HTTP only: parse, call the service, shape the response. */
+@Controller('v1/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @Roles('submitter')
+  async create(
+    @Req() req: AuthenticatedRequest,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const request = CreateJobRequestSchema.parse(body ?? {});
+    const { response, replayed } = await this.jobs.create(req.principal, request, idempotencyKey);
+    res.setHeader('Location', response.links.self);
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return response;
+  }
+
+  @Get()
+  list(@Req() req: AuthenticatedRequest, @Query() query: unknown) {
+    return this.jobs.list(req.principal, ListJobsQuerySchema.parse(query));
+  }
+
+  @Get(':id')
+  get(@Req() req: AuthenticatedRequest, @Param('id') id: string) {
+    return this.jobs.get(req.principal, id);
+  }
+}

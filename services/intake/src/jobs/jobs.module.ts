@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { WorkflowsModule } from '../workflows/workflows.module';
+import { JobEventsHandler } from './job-events.handler';
+import { JobsController } from './jobs.controller';
+import { JobsRepository } from './jobs.repository';
+import { JobsService } from './jobs.service';
+
+@Module({
+  imports: [WorkflowsModule],
+  controllers: [JobsController, JobEventsHandler],
+  providers: [JobsService, JobsRepository],
+})
+export class JobsModule {}

@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { appendToOutbox, type OutboxRecord } from '@troupe/messaging';
+import { DataSource, type EntityManager } from 'typeorm';
+import { JobEventEntity } from './job-event.entity';
+import { JobEntity } from './job.entity';
+
+export interface NewJob {
+  id: string;
+  tenantId: string;
+  workflowId: string;
+  workflowVersion: number;
+  input: { text: string };
+  webhookUrl: string | null;
+  metadata: Record<string, string>;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+export interface TimelineRow {
+  eventId: string;
+  type: string;
+  source: string;
+  time: Date;
+  summary: string;
+}
+
+@Injectable()
+export class JobsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Inserts the job, its first timeline entry and its outbox event in one transaction. With an
+   * idempotency key already used by the tenant, inserts nothing and returns the existing job.
+   */
+  async create(job: NewJob, requested: OutboxRecord, timeline: TimelineRow): Promise<{ job: JobEntity; created: boolean }> {
+    return this.dataSource.transaction(async (manager) => {
+      const inserted: { id: string }[] = await manager.query(
+        `INSERT INTO jobs (id, tenant_id, workflow_id, workflow_version, status, status_rank, input, webhook_url,
+                           metadata, idempotency_key, request_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'requested', 0, $5, $6, $7, $8, $9, $10, $10)
+         ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING
+         RETURNING id`,
+        [
+          job.id,
+          job.tenantId,
+          job.workflowId,
+          job.workflowVersion,
+          JSON.stringify(job.input),
+          job.webhookUrl,
+          JSON.stringify(job.metadata),
+          job.idempotencyKey,
+          job.requestHash,
+          // Millisecond precision, like the list cursor that carries it.
+          new Date(),
+        ],
+      );
+      if (inserted.length === 0) {
+        const existing = await manager.findOneByOrFail(JobEntity, {
+          tenantId: job.tenantId,
+          idempotencyKey: job.idempotencyKey!,
+        });
+        return { job: existing, created: false };
+      }
+      await this.appendTimeline(manager, job.id, timeline);
+      await appendToOutbox(manager, [requested]);
+      return { job: await manager.findOneByOrFail(JobEntity, { id: job.id }), created: true };
+    });
+  }
+
+  async findForTenant(tenantId: string, id: string): Promise<JobEntity | null> {
+    return this.dataSource.manager.findOneBy(JobEntity, { id, tenantId });
+  }
+
+  async timeline(jobId: string): Promise<JobEventEntity[]> {
+    return this.dataSource.manager.find(JobEventEntity, { where: { jobId }, order: { time: 'ASC', seq: 'ASC' } });
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  async list(
+    tenantId: string,
+    options: { limit: number; after?: { createdAt: string; id: string }; status?: string },
+  ): Promise<JobEntity[]> {
+    const query = this.dataSource.manager
+      .createQueryBuilder(JobEntity, 'job')
+      .where('job.tenant_id = :tenantId', { tenantId })
+      .orderBy('job.created_at', 'DESC')
+      .addOrderBy('job.id', 'DESC')
+      .limit(options.limit);
+    if (options.status) query.andWhere('job.status = :status', { status: options.status });
+    if (options.after) {
+      query.andWhere('(job.created_at, job.id) < (:createdAt::timestamptz, :id::uuid)', options.after);
+    }
+    return query.getMany();
+  }
+
+  private async appendTimeline(manager: EntityManager, jobId: string, row: TimelineRow): Promise<void> {
+    await manager.query(
+      `INSERT INTO job_events (event_id, job_id, type, source, time, summary) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (event_id) DO NOTHING`,
+      [row.eventId, jobId, row.type, row.source, row.time, row.summary],
+    );
+  }
+}

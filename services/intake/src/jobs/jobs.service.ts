@@ -1,0 +1,219 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import {
+  JOB_REQUESTED_V1,
+  type CreateJobRequest,
+  type CreateJobResponse,
+  type Envelope,
+  type EventType,
+  type JobList,
+  type JobStatus,
+  type JobView,
+  type ListJobsQuery,
+} from '@troupe/contracts';
+import { toOutboxRecord, type MessageContext } from '@troupe/messaging';
+import type { Principal } from '../auth/api-keys';
+import { IntakeErrorCode, IntakeException } from '../http/intake.exception';
+import { WorkflowRegistry } from '../workflows/workflow-registry';
+import type { JobEntity } from './job.entity';
+import { JobsRepository } from './jobs.repository';
+import { projectEvent } from './read-model';
+import { ReadModelBatch } from './read-model.batch';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly jobs: JobsRepository,
+    @Inject(WorkflowRegistry) private readonly workflows: WorkflowRegistry,
+  ) {}
+
+  /** Accepts a job: pins the workflow version, stores the job and its job.requested event atomically. */
+  async create(
+    principal: Principal,
+    request: CreateJobRequest,
+    idempotencyKey: string | undefined,
+  ): Promise<{ response: CreateJobResponse; replayed: boolean }> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new IntakeException(
+        IntakeErrorCode.INVALID_IDEMPOTENCY_KEY,
+        HttpStatus.BAD_REQUEST,
+        'Idempotency-Key must be 1-255 printable ASCII characters',
+      );
+    }
+    const workflow = this.workflows.resolve(request.workflow, request.workflowVersion);
+    if (!workflow) {
+      throw this.workflows.has(request.workflow)
+        ? new IntakeException(
+            IntakeErrorCode.UNKNOWN_WORKFLOW_VERSION,
+            HttpStatus.UNPROCESSABLE_ENTITY,
+            `workflow ${request.workflow} has no version ${request.workflowVersion}`,
+          )
+        : new IntakeException(
+            IntakeErrorCode.UNKNOWN_WORKFLOW,
+            HttpStatus.UNPROCESSABLE_ENTITY,
+            `no workflow named ${request.workflow}`,
+          );
+    }
+    if (request.input.text.length > workflow.input.maxLength) {
+      throw new IntakeException(
+        IntakeErrorCode.INPUT_TOO_LONG,
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        `input.text has ${request.input.text.length} characters; workflow ${workflow.id} accepts at most ${workflow.input.maxLength}`,
+      );
+    }
+
+    const jobId = randomUUID();
+    const webhook = request.webhook ?? workflow.delivery.webhook;
+    const metadata = request.metadata ?? {};
+    const requestHash = idempotencyKey ? hashRequest(request) : null;
+    const requested = toOutboxRecord(
+      {
+        type: JOB_REQUESTED_V1,
+        data: {
+          jobId,
+          tenantId: principal.tenantId,
+          workflow,
+          input: request.input,
+          webhook,
+          metadata,
+          requestedAt: new Date().toISOString(),
+        },
+      },
+      { service: 'intake', correlationId: jobId },
+    );
+    const { job, created } = await this.jobs.create(
+      {
+        id: jobId,
+        tenantId: principal.tenantId,
+        workflowId: workflow.id,
+        workflowVersion: workflow.version,
+        input: request.input,
+        webhookUrl: webhook?.url ?? null,
+        metadata,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash,
+      },
+      requested,
+      {
+        eventId: requested.id,
+        type: JOB_REQUESTED_V1,
+        source: 'troupe/intake',
+        time: new Date(),
+        summary: projectEvent(JOB_REQUESTED_V1, { workflow }).summary,
+      },
+    );
+    if (!created && job.requestHash !== requestHash) {
+      throw new IntakeException(
+        IntakeErrorCode.IDEMPOTENCY_KEY_REUSED,
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        'this Idempotency-Key was already used with a different request body',
+      );
+    }
+    return {
+      replayed: !created,
+      response: {
+        id: job.id,
+        status: job.status as JobStatus,
+        workflow: { id: job.workflowId, version: job.workflowVersion },
+        links: { self: `/v1/jobs/${job.id}` },
+      },
+    };
+  }
+
+  async get(principal: Principal, id: string): Promise<JobView> {
+    // A job of another tenant is indistinguishable from a missing one.
+    const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
+    if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
+    const timeline = await this.jobs.timeline(job.id);
+    return {
+      ...toView(job),
+      timeline: timeline.map((e) => ({
+        eventId: e.eventId,
+        type: e.type,
+        source: e.source,
+        time: e.time.toISOString(),
+        summary: e.summary,
+      })),
+    };
+  }
+
+  async list(principal: Principal, query: ListJobsQuery): Promise<JobList> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.jobs.list(principal.tenantId, { limit: query.limit + 1, after, status: query.status });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toView),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  /** Read model: applies a job event from any stage (written with the rest of its chunk). */
+  recordEvent(type: EventType, data: { jobId: string }, ctx: MessageContext): void {
+    const envelope: Envelope = ctx.envelope;
+    const projection = projectEvent(type, data);
+    ctx.deferred('read-model', () => new ReadModelBatch()).add(
+      {
+        eventId: envelope.id,
+        jobId: data.jobId,
+        type,
+        source: envelope.source,
+        time: new Date(envelope.time),
+        summary: projection.summary,
+      },
+      projection,
+    );
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toView(job: JobEntity): Omit<JobView, 'timeline'> {
+  return {
+    id: job.id,
+    tenantId: job.tenantId,
+    workflow: { id: job.workflowId, version: job.workflowVersion },
+    status: job.status as JobStatus,
+    outcome: (job.outcome as JobView['outcome']) ?? null,
+    result: job.result ?? undefined,
+    errors: job.errors ?? undefined,
+    costUsd: job.costUsd === null ? undefined : Number(job.costUsd),
+    metadata: job.metadata,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+  };
+}
+
+/** Canonical JSON (sorted keys) so that key order does not make two equal bodies differ. */
+function hashRequest(request: CreateJobRequest): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.entries(value as Record<string, unknown>)
+              .filter(([, v]) => v !== undefined)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, v]) => [k, canonical(v)]),
+          )
+        : value;
+  return createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
+}
+
+function encodeCursor(job: JobEntity): string {
+  return Buffer.from(JSON.stringify({ t: job.createdAt.toISOString(), id: job.id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const { t, id } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t: unknown; id: unknown };
+    if (typeof t === 'string' && !Number.isNaN(Date.parse(t)) && typeof id === 'string' && UUID.test(id)) {
+      return { createdAt: t, id };
+    }
+  } catch {
+    // fall through
+  }
+  throw new IntakeException(IntakeErrorCode.INVALID_CURSOR, HttpStatus.BAD_REQUEST, 'cursor is not valid');
+}
