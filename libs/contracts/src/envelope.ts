@@ -23,6 +23,21 @@ export const CONTENT_TYPE_HEADER = 'content-type';
 export const TRACEPARENT_HEADER = 'traceparent';
 export const TRACESTATE_HEADER = 'tracestate';
 
+let lastMicros = 0n;
+
+/**
+ * The CloudEvents `time` of a new event: ISO 8601 with microseconds, strictly increasing within a
+ * process. Events one stage emits together (e.g. a delivery attempt and the delivery it led to)
+ * then keep their order in every timeline, even when they are consumed from different topics.
+ */
+export function eventTime(): string {
+  let micros = BigInt(Date.now()) * 1000n;
+  if (micros <= lastMicros) micros = lastMicros + 1n;
+  lastMicros = micros;
+  const iso = new Date(Number(micros / 1000n)).toISOString(); // yyyy-mm-ddThh:mm:ss.sssZ
+  return `${iso.slice(0, 23)}${String(micros % 1000n).padStart(3, '0')}Z`;
+}
+
 const ENVELOPE_KEYS = Object.keys(EnvelopeSchema.shape) as (keyof Envelope)[];
 
 /** Envelope -> Kafka headers (binary content mode). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EVENT_CATALOG, envelopeToHeaders, type Envelope, type OutgoingEvent } from '@troupe/contracts';
+import { EVENT_CATALOG, envelopeToHeaders, eventTime, type Envelope, type OutgoingEvent } from '@troupe/contracts';
 import { traceHeaders } from '@troupe/telemetry';
 import type { EntityManager } from 'typeorm';
 
@@ -33,7 +33,7 @@ export function toOutboxRecord(event: OutgoingEvent, origin: EventOrigin): Outbo
     source: `troupe/${origin.service}`,
     type: event.type,
     specversion: '1.0',
-    time: new Date().toISOString(),
+    time: eventTime(),
     subject: data.jobId,
     tenantid: data.tenantId,
     correlationid: origin.correlationId,

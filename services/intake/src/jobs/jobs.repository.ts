@@ -20,7 +20,7 @@ export interface TimelineRow {
   eventId: string;
   type: string;
   source: string;
-  time: Date;
+  time: string;
   summary: string;
 }
 

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
+  CE_HEADER_PREFIX,
   JOB_REQUESTED_V1,
   type CreateJobRequest,
   type CreateJobResponse,
@@ -100,7 +101,7 @@ export class JobsService {
         eventId: requested.id,
         type: JOB_REQUESTED_V1,
         source: 'troupe/intake',
-        time: new Date(),
+        time: requested.headers[`${CE_HEADER_PREFIX}time`],
         summary: projectEvent(JOB_REQUESTED_V1, { workflow }).summary,
       },
     );
@@ -160,7 +161,7 @@ export class JobsService {
         jobId: data.jobId,
         type,
         source: envelope.source,
-        time: new Date(envelope.time),
+        time: envelope.time,
         summary: projection.summary,
       },
       projection,

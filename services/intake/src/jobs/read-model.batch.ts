@@ -7,7 +7,8 @@ interface TimelineEvent {
   jobId: string;
   type: string;
   source: string;
-  time: Date;
+  /** The envelope's ISO time, microseconds kept: the timeline's order. */
+  time: string;
   summary: string;
 }
 
@@ -35,7 +36,7 @@ export class ReadModelBatch implements DeferredWrite {
       fold.rank = p.rank;
       fold.status = p.status;
     }
-    const at = event.time.getTime();
+    const at = Date.parse(event.time);
     const set = (key: keyof JobFold['latest'], value: unknown) => {
       if (value === undefined) return;
       const current = fold.latest[key];
@@ -63,7 +64,7 @@ export class ReadModelBatch implements DeferredWrite {
         e.map((x) => x.jobId),
         e.map((x) => x.type),
         e.map((x) => x.source),
-        e.map((x) => x.time.toISOString()),
+        e.map((x) => x.time),
         e.map((x) => x.summary),
       ],
     );
