@@ -64,6 +64,8 @@ export const CommonConfigSchema = z.object({
   TROUPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Port of the service's HTTP server (health, readiness, metrics; the public API for intake). */
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address the HTTP server binds to. */
+  TROUPE_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   TROUPE_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 export type CommonConfig = z.infer<typeof CommonConfigSchema>;

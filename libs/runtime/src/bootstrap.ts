@@ -107,7 +107,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
 
   await app.startAllMicroservices();
   const port = config.PORT ?? definition.defaultPort;
-  await app.listen(port, process.env.TROUPE_HTTP_HOST ?? '0.0.0.0');
+  await app.listen(port, config.TROUPE_HTTP_HOST);
   logger.info({ port }, `troupe-${definition.service} ready`);
   return app;
 }
