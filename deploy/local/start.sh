@@ -8,6 +8,8 @@ mkdir -p "$state/logs" "$state/pids"
 
 ensure_node_modules
 ensure_postgres
+# Remember whether this start brought the broker up, so stop.sh leaves a broker it did not start.
+bash deploy/kafka/kafka.sh status >/dev/null 2>&1 || touch "$state/started-kafka"
 bash deploy/kafka/kafka.sh up
 build
 

@@ -47,7 +47,9 @@ export async function ensureDatabase(url: string): Promise<void> {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount === 0) {
       await client.query(`CREATE DATABASE ${quoteIdent(name)}`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err; // created meanwhile by another service
+        // Created meanwhile by another service starting at the same moment: 42P04 duplicate_database,
+        // or 23505 when both passed the catalog's unique index check together.
+        if (err.code !== '42P04' && err.code !== '23505') throw err;
       });
     }
   } finally {
