@@ -213,6 +213,12 @@ describe('human review', () => {
     expect((await call(`/v1/reviews/${review.id}`, { key: REVIEWER })).body.status).toBe('expired');
   });
 
+  it('given the OpenAPI document, then it describes the review routes', async () => {
+    const doc = (await (await fetch(`${api}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/reviews', '/v1/reviews/{id}', '/v1/reviews/{id}/decision']));
+    expect(Object.keys(doc.paths['/v1/reviews/{id}/decision'].post as object)).toContain('requestBody');
+  });
+
   it('given a review that escalates at its deadline, then only an admin may decide it', async () => {
     const id = await submit('escalated-tickets', 'Question about my invoice.');
     const review = await heldReview(id);
