@@ -236,4 +236,23 @@ describe('human review', () => {
     const done = await finished(id, 'troupe.job.review-expired.v1', 'troupe.job.validated.v1');
     expect(done.outcome).toBe('succeeded');
   });
+
+  it('given several reviews, when listed page by page, then each appears once, oldest first, and filters apply', async () => {
+    const all = (await call('/v1/reviews?status=all&limit=100', { key: REVIEWER })).body.items as { id: string; requestedAt: string }[];
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: Record<string, any> } = await call(`/v1/reviews?status=all&limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: REVIEWER });
+      seen.push(...page.body.items.map((r: { id: string }) => r.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all.map((r) => r.id));
+    expect([...all].sort((a, b) => a.requestedAt.localeCompare(b.requestedAt)).map((r) => r.id)).toEqual(all.map((r) => r.id));
+    const billing = (await call('/v1/reviews?status=all&label=billing', { key: REVIEWER })).body.items as { label: string }[];
+    expect(billing.length).toBeGreaterThan(0);
+    expect(billing.every((r) => r.label === 'billing')).toBe(true);
+    expect((await call('/v1/reviews?status=all', { key: OTHER_TENANT_REVIEWER })).body.items).toEqual([]);
+    expect((await call('/v1/reviews?cursor=nonsense', { key: REVIEWER })).body.error.code).toBe('INVALID_CURSOR');
+  });
 });
