@@ -1,4 +1,4 @@
-import type { JobReviewExpiredV1, JobReviewRequestedV1, ReviewDecidedV1 } from '@troupe/contracts';
+import { JOB_REVIEW_EXPIRED_V1, type JobReviewExpiredV1, type JobReviewRequestedV1, type ReviewDecidedV1 } from '@troupe/contracts';
 import type { DeferredWrite } from '@troupe/messaging';
 import type { EntityManager } from 'typeorm';
 
@@ -28,14 +28,17 @@ export class ReviewQueueBatch implements DeferredWrite {
   async flush(manager: EntityManager): Promise<void> {
     if (this.held.length > 0) {
       const h = this.held;
-      // Reviews of jobs this intake does not know are ignored; a job that already has an outcome
-      // (its deadline passed before this event was read) enters the queue as expired. Millisecond
-      // times, like the list cursor that carries them.
+      // Reviews of jobs this intake does not know are ignored. Topics are read independently, so the
+      // deadline's event may have been read first: its timeline entry (or the job's outcome) says so.
+      // Millisecond times, like the list cursor that carries them.
       await manager.query(
         `INSERT INTO reviews (id, job_id, tenant_id, workflow_id, workflow_version, status, label, confidence, output,
                               output_schema, held_because, findings, due_at, on_deadline, requested_at)
          SELECT r.id, r.job_id, r.tenant_id, r.workflow_id, r.workflow_version,
-                CASE WHEN j.outcome IS NULL THEN 'pending' ELSE 'expired' END,
+                CASE WHEN EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = r.job_id AND e.type = '${JOB_REVIEW_EXPIRED_V1}')
+                       THEN CASE WHEN r.on_deadline = 'escalate' THEN 'escalated' ELSE 'expired' END
+                     WHEN j.outcome IS NOT NULL THEN 'expired'
+                     ELSE 'pending' END,
                 r.label, r.confidence, r.output, r.output_schema, r.held_because, r.findings, r.due_at, r.on_deadline,
                 date_trunc('milliseconds', r.requested_at)
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::float8[], $8::jsonb[],
