@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FailureReasonSchema } from '../events/job-context';
-import { ReviewDecisionKindSchema, ReviewerSchema } from '../events/review';
+import { ReviewDecisionKindSchema, ReviewerSchema } from '../events/review-decided.v1';
 
 export const REVIEW_STATUSES = ['pending', 'escalated', 'decided', 'expired'] as const;
 export const ReviewStatusSchema = z.enum(REVIEW_STATUSES);

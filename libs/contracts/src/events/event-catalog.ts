@@ -10,7 +10,9 @@ import { JOB_REJECTED_V1, JobRejectedV1Schema } from './job-rejected.v1';
 import { JOB_REQUESTED_V1, JobRequestedV1Schema } from './job-requested.v1';
 import { JOB_VALIDATED_V1, JobValidatedV1Schema } from './job-validated.v1';
 import { JOB_REGENERATE_REQUESTED_V1, JobRegenerateRequestedV1Schema } from './job-regenerate-requested.v1';
-import { JOB_REVIEW_EXPIRED_V1, JOB_REVIEW_REQUESTED_V1, JobReviewExpiredV1Schema, JobReviewRequestedV1Schema, REVIEW_DECIDED_V1, ReviewDecidedV1Schema } from './review';
+import { JOB_REVIEW_EXPIRED_V1, JobReviewExpiredV1Schema } from './job-review-expired.v1';
+import { JOB_REVIEW_REQUESTED_V1, JobReviewRequestedV1Schema } from './job-review-requested.v1';
+import { REVIEW_DECIDED_V1, ReviewDecidedV1Schema } from './review-decided.v1';
 
 /**
  * Every event type Troupe emits: its schema and the topic it is published on.
