@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createTestDatabase, freePort, repoRoot, resetTroupeTopics, ServiceProcess, waitFor } from '@troupe/testing';
+import { createTestDatabase, freePort, repoRoot, resetTroupeTopics, ServiceProcess, startOtlpReceiver, waitFor } from '@troupe/testing';
 import { stringify } from 'yaml';
 
 // Quality gates, the repair loop and human review through the whole system: five service processes
@@ -30,6 +30,7 @@ const ticketWorkflow = (id: string, extra: Record<string, unknown>, schema?: Rec
 });
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
 let workflowsDir: string;
 const services = new Map<string, ServiceProcess>();
 let api: string;
@@ -37,6 +38,7 @@ let api: string;
 beforeAll(async () => {
   await resetTroupeTopics();
   db = await createTestDatabase('review');
+  otlp = await startOtlpReceiver();
   workflowsDir = mkdtempSync(join(tmpdir(), 'troupe-workflows-'));
   const shipped = resolve(repoRoot, 'workflows');
   for (const file of readdirSync(shipped)) copyFileSync(join(shipped, file), join(workflowsDir, file));
@@ -61,7 +63,10 @@ beforeAll(async () => {
     TROUPE_WEBHOOK_SECRETS: `*=whsec_${Buffer.from('troupe-review-e2e-secret-0123456789').toString('base64')}`,
     TROUPE_REVIEW_POLL_MS: '200',
     TROUPE_LOG_LEVEL: 'warn',
-    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_TRACES_EXPORTER: 'otlp',
   };
   for (const name of SERVICES) services.set(name, new ServiceProcess(name, await freePort(), env));
   await services.get('intake')!.start(); // intake first: it creates the topics
@@ -71,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const codes = await Promise.all([...services.values()].map((s) => s.stop()));
+  await otlp?.close();
   await db?.drop();
   rmSync(workflowsDir, { recursive: true, force: true });
   expect(codes).toEqual(SERVICES.map(() => 0));
@@ -115,7 +121,7 @@ async function finished(id: string, ...expected: string[]) {
 async function heldReview(jobId: string) {
   return waitFor(
     async () => {
-      const { body } = await call('/v1/reviews?limit=100', { key: REVIEWER });
+      const { body } = await call(`/v1/reviews?job=${jobId}`, { key: REVIEWER });
       return (body.items as Record<string, any>[]).find((r) => r.jobId === jobId);
     },
     { timeoutMs: 60_000, description: `a review for job ${jobId}` },
@@ -172,6 +178,17 @@ describe('human review', () => {
     expect(entry.summary).toMatch(/^review approved by reviewer key [0-9a-f]{8} at .+: looks right$/);
     expect(types(done).indexOf('troupe.review.decided.v1')).toBeLessThan(types(done).indexOf('troupe.job.validated.v1'));
     expect((await call(`/v1/reviews?status=decided&workflow=reviewed-tickets`, { key: REVIEWER })).body.items.map((r: { id: string }) => r.id)).toContain(review.id);
+
+    // The decision continues the job's trace: validation's processing of it is in the same trace as its generation.
+    const spanOf = (name: string) => otlp.spans.find((x) => x.name === name && x.attributes['troupe.job.id'] === id);
+    const [generated, decision] = await waitFor(
+      () => {
+        const pair = [spanOf('process troupe.job.generated'), spanOf('process troupe.review.decided')];
+        return pair.every(Boolean) ? pair : undefined;
+      },
+      { description: 'the spans of the generated output and the decision' },
+    );
+    expect(decision!.traceId).toBe(generated!.traceId);
   });
 
   it('given a held result, when a reviewer edits it, then an edit breaking the schema is refused and a valid one becomes the result', async () => {

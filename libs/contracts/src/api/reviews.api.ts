@@ -59,6 +59,8 @@ export const ListReviewsQuerySchema = z
     status: z.enum([...REVIEW_STATUSES, 'all']).default('pending'),
     workflow: z.string().max(63).optional(),
     label: z.string().max(63).optional(),
+    /** The review of one job. */
+    job: z.string().uuid().optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     /** Opaque cursor from the previous page's `nextCursor`. */
     cursor: z.string().max(200).optional(),

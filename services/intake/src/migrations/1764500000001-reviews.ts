@@ -26,10 +26,11 @@ export class Reviews1764500000001 implements MigrationInterface {
         due_at           timestamptz NOT NULL,
         on_deadline      text NOT NULL,
         decision         jsonb,
+        trace_headers    jsonb NOT NULL DEFAULT '{}',
         requested_at     timestamptz NOT NULL,
         updated_at       timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX reviews_queue ON reviews (tenant_id, status, requested_at DESC, id DESC)`);
+    await q.query(`CREATE INDEX reviews_queue ON reviews (tenant_id, status, requested_at, id)`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -7,14 +7,14 @@ import type { EntityManager } from 'typeorm';
  * decisions and deadlines (few) are applied one by one after them.
  */
 export class ReviewQueueBatch implements DeferredWrite {
-  private readonly held: { event: JobReviewRequestedV1; time: string }[] = [];
+  private readonly held: { event: JobReviewRequestedV1; time: string; trace: Record<string, string> }[] = [];
   private readonly changes: (
     | { kind: 'decided'; event: ReviewDecidedV1 }
     | { kind: 'expired'; event: JobReviewExpiredV1 }
   )[] = [];
 
-  hold(event: JobReviewRequestedV1, time: string): void {
-    this.held.push({ event, time });
+  hold(event: JobReviewRequestedV1, time: string, trace: Record<string, string>): void {
+    this.held.push({ event, time, trace });
   }
 
   decided(event: ReviewDecidedV1): void {
@@ -33,18 +33,18 @@ export class ReviewQueueBatch implements DeferredWrite {
       // Millisecond times, like the list cursor that carries them.
       await manager.query(
         `INSERT INTO reviews (id, job_id, tenant_id, workflow_id, workflow_version, status, label, confidence, output,
-                              output_schema, held_because, findings, due_at, on_deadline, requested_at)
+                              output_schema, held_because, findings, due_at, on_deadline, requested_at, trace_headers)
          SELECT r.id, r.job_id, r.tenant_id, r.workflow_id, r.workflow_version,
                 CASE WHEN EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = r.job_id AND e.type = '${JOB_REVIEW_EXPIRED_V1}')
                        THEN CASE WHEN r.on_deadline = 'escalate' THEN 'escalated' ELSE 'expired' END
                      WHEN j.outcome IS NOT NULL THEN 'expired'
                      ELSE 'pending' END,
                 r.label, r.confidence, r.output, r.output_schema, r.held_because, r.findings, r.due_at, r.on_deadline,
-                date_trunc('milliseconds', r.requested_at)
+                date_trunc('milliseconds', r.requested_at), r.trace_headers
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::float8[], $8::jsonb[],
-                       $9::jsonb[], $10::jsonb[], $11::jsonb[], $12::timestamptz[], $13::text[], $14::timestamptz[])
+                       $9::jsonb[], $10::jsonb[], $11::jsonb[], $12::timestamptz[], $13::text[], $14::timestamptz[], $15::jsonb[])
                 AS r(id, job_id, tenant_id, workflow_id, workflow_version, label, confidence, output, output_schema,
-                     held_because, findings, due_at, on_deadline, requested_at)
+                     held_because, findings, due_at, on_deadline, requested_at, trace_headers)
            JOIN jobs j ON j.id = r.job_id
          ON CONFLICT (id) DO NOTHING`,
         [
@@ -62,6 +62,7 @@ export class ReviewQueueBatch implements DeferredWrite {
           h.map((x) => x.event.dueAt),
           h.map((x) => x.event.onDeadline),
           h.map((x) => x.time),
+          h.map((x) => JSON.stringify(x.trace)),
         ],
       );
       this.held.length = 0;

@@ -18,6 +18,8 @@ export class ReviewEntity {
   @Column('timestamptz', { name: 'due_at' }) dueAt!: Date;
   @Column('text', { name: 'on_deadline' }) onDeadline!: 'reject' | 'escalate';
   @Column('jsonb', { nullable: true }) decision!: unknown;
+  /** The job's trace where the hold was read, so the decision's event continues it. */
+  @Column('jsonb', { name: 'trace_headers' }) traceHeaders!: Record<string, string>;
   @Column('timestamptz', { name: 'requested_at' }) requestedAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }

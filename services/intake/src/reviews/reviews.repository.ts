@@ -11,6 +11,7 @@ export interface ReviewFilter {
   statuses: string[];
   workflowId?: string;
   label?: string;
+  jobId?: string;
   limit: number;
   after?: { requestedAt: string; id: string };
 }
@@ -35,6 +36,7 @@ const toRow = (r: Record<string, any>): ReviewRow => ({
   decision: r.decision,
   requestedAt: r.requested_at,
   updatedAt: r.updated_at,
+  traceHeaders: r.trace_headers ?? {},
   input: r.input,
 });
 
@@ -48,6 +50,7 @@ export class ReviewsRepository {
     const where = [`r.tenant_id = $1`, `r.status = ANY($2::text[])`];
     if (f.workflowId) where.push(`r.workflow_id = $${params.push(f.workflowId)}`);
     if (f.label) where.push(`r.label = $${params.push(f.label)}`);
+    if (f.jobId) where.push(`r.job_id = $${params.push(f.jobId)}::uuid`);
     if (f.after) {
       where.push(`(r.requested_at, r.id) > ($${params.push(f.after.requestedAt)}::timestamptz, $${params.push(f.after.id)}::uuid)`);
     }

@@ -11,7 +11,9 @@ import {
   type ReviewList,
   type ReviewView,
 } from '@troupe/contracts';
+import { context } from '@opentelemetry/api';
 import { toOutboxRecord, type MessageContext } from '@troupe/messaging';
+import { contextFromHeaders, traceHeaders } from '@troupe/telemetry';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Principal } from '../auth/api-keys';
@@ -39,6 +41,7 @@ export class ReviewsService {
       statuses,
       workflowId: query.workflow,
       label: query.label,
+      jobId: query.job,
       limit: query.limit + 1,
       after,
     });
@@ -70,12 +73,15 @@ export class ReviewsService {
         reviewer: { keyId: principal.keyId, role: principal.role as 'reviewer' | 'admin' },
         decidedAt: new Date().toISOString(),
       };
-      const event = toOutboxRecord(
-        {
-          type: REVIEW_DECIDED_V1,
-          data: { jobId: review.jobId, tenantId: review.tenantId, reviewId: review.id, output: body.output, ...decision },
-        },
-        { service: 'intake', correlationId: review.jobId },
+      // The decision continues the job's trace (one trace per job), not the HTTP request's.
+      const event = context.with(contextFromHeaders(review.traceHeaders), () =>
+        toOutboxRecord(
+          {
+            type: REVIEW_DECIDED_V1,
+            data: { jobId: review.jobId, tenantId: review.tenantId, reviewId: review.id, output: body.output, ...decision },
+          },
+          { service: 'intake', correlationId: review.jobId },
+        ),
       );
       return { decision, event, result: toView({ ...review, status: 'decided', decision }) };
     });
@@ -86,7 +92,7 @@ export class ReviewsService {
   /** Read model: applies a review event of the chunk (written with the rest of it). */
   recordEvent(type: string, data: unknown, ctx: MessageContext): void {
     const batch = () => ctx.deferred('review-queue', () => new ReviewQueueBatch());
-    if (type === JOB_REVIEW_REQUESTED_V1) batch().hold(data as JobReviewRequestedV1, ctx.envelope.time);
+    if (type === JOB_REVIEW_REQUESTED_V1) batch().hold(data as JobReviewRequestedV1, ctx.envelope.time, traceHeaders());
     else if (type === REVIEW_DECIDED_V1) batch().decided(data as ReviewDecidedV1);
     else if (type === JOB_REVIEW_EXPIRED_V1) batch().expired(data as JobReviewExpiredV1);
   }
