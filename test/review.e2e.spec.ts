@@ -53,6 +53,11 @@ beforeAll(async () => {
   );
   write(ticketWorkflow('reviewed-tickets', { review: { when: [{ always: true }], deadlineSeconds: 3600 } }));
   write(ticketWorkflow('deadline-tickets', { review: { when: [{ label: 'billing' }], deadlineSeconds: 5, onDeadline: 'reject' } }));
+  write(
+    ticketWorkflow('unanswered-tickets', {
+      review: { when: [{ always: true }], deadlineSeconds: 1, onDeadline: 'escalate', escalationDeadlineSeconds: 1 },
+    }),
+  );
   write(ticketWorkflow('escalated-tickets', { review: { when: [{ confidenceBelow: 0.99 }], deadlineSeconds: 1, onDeadline: 'escalate' } }));
 
   const env = {
@@ -252,6 +257,17 @@ describe('human review', () => {
     expect((await call(`/v1/reviews/${review.id}/decision`, { key: ADMIN, method: 'POST', body: { decision: 'approve' } })).status).toBe(202);
     const done = await finished(id, 'troupe.job.review-expired.v1', 'troupe.job.validated.v1');
     expect(done.outcome).toBe('succeeded');
+  });
+
+  it('given an escalated review with an escalation deadline, when no admin decides in time, then the job is rejected', async () => {
+    const id = await submit('unanswered-tickets', 'Nobody will answer this ticket.');
+    const review = await heldReview(id);
+    const done = await finished(id, 'troupe.job.review-expired.v1', 'troupe.job.review-expired.v1', 'troupe.job.rejected.v1');
+    expect(done.errors).toMatchObject([{ code: 'REVIEW_DEADLINE_PASSED' }]);
+    const summaries = (done.timeline as { type: string; summary: string }[]).filter((e) => e.type === 'troupe.job.review-expired.v1').map((e) => e.summary);
+    expect(summaries[0]).toMatch(/escalated to an admin$/);
+    expect(summaries[1]).toMatch(/rejected$/);
+    expect((await call(`/v1/reviews/${review.id}`, { key: ADMIN })).body.status).toBe('expired');
   });
 
   it('given several reviews, when listed page by page, then each appears once, oldest first, and filters apply', async () => {

@@ -76,6 +76,8 @@ export const ReviewSpecSchema = z
     deadlineSeconds: z.number().int().positive().max(90 * 24 * 3600).default(24 * 3600),
     /** At the deadline: reject the job, or escalate the review (only an admin may then decide). */
     onDeadline: z.enum(['reject', 'escalate']).default('reject'),
+    /** After an escalation, how long an admin has before the job is rejected; without it, the review waits. */
+    escalationDeadlineSeconds: z.number().int().positive().max(90 * 24 * 3600).optional(),
   })
   .strict();
 export type ReviewSpec = z.infer<typeof ReviewSpecSchema>;

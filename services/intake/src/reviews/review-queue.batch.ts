@@ -35,9 +35,9 @@ export class ReviewQueueBatch implements DeferredWrite {
         `INSERT INTO reviews (id, job_id, tenant_id, workflow_id, workflow_version, status, label, confidence, output,
                               output_schema, held_because, findings, due_at, on_deadline, requested_at, trace_headers)
          SELECT r.id, r.job_id, r.tenant_id, r.workflow_id, r.workflow_version,
-                CASE WHEN EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = r.job_id AND e.type = '${JOB_REVIEW_EXPIRED_V1}')
+                CASE WHEN j.outcome IS NOT NULL THEN 'expired'
+                     WHEN EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = r.job_id AND e.type = '${JOB_REVIEW_EXPIRED_V1}')
                        THEN CASE WHEN r.on_deadline = 'escalate' THEN 'escalated' ELSE 'expired' END
-                     WHEN j.outcome IS NOT NULL THEN 'expired'
                      ELSE 'pending' END,
                 r.label, r.confidence, r.output, r.output_schema, r.held_because, r.findings, r.due_at, r.on_deadline,
                 date_trunc('milliseconds', r.requested_at), r.trace_headers

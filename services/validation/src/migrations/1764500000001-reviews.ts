@@ -17,6 +17,8 @@ export class Reviews1764500000001 implements MigrationInterface {
         status       text NOT NULL CHECK (status IN ('pending', 'escalated', 'approved', 'edited', 'rejected', 'expired')),
         on_deadline  text NOT NULL CHECK (on_deadline IN ('reject', 'escalate')),
         due_at       timestamptz NOT NULL,
+        -- after an escalation, the next due_at; NULL: an escalated review waits for an admin
+        escalation_seconds int,
         job          jsonb NOT NULL,
         trace_headers jsonb NOT NULL DEFAULT '{}',
         decided_by   text,
@@ -24,7 +26,7 @@ export class Reviews1764500000001 implements MigrationInterface {
         created_at   timestamptz NOT NULL DEFAULT now(),
         updated_at   timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX reviews_due ON reviews (due_at) WHERE status = 'pending'`);
+    await q.query(`CREATE INDEX reviews_due ON reviews (due_at) WHERE status IN ('pending', 'escalated')`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -56,7 +56,7 @@ export class ReviewDeadlinePoller implements OnApplicationBootstrap, BeforeAppli
               jobId: review.jobId,
               tenantId: review.tenantId,
               reviewId: review.id,
-              action: review.onDeadline,
+              action: outcome.action,
               dueAt: review.dueAt.toISOString(),
             },
           },

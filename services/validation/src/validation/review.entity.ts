@@ -12,6 +12,7 @@ export class ReviewEntity {
   @Column('text') status!: ReviewState;
   @Column('text', { name: 'on_deadline' }) onDeadline!: 'reject' | 'escalate';
   @Column('timestamptz', { name: 'due_at' }) dueAt!: Date;
+  @Column('int', { name: 'escalation_seconds', nullable: true }) escalationSeconds!: number | null;
   @Column('jsonb') job!: unknown;
   @Column('jsonb', { name: 'trace_headers' }) traceHeaders!: Record<string, string>;
   @Column('text', { name: 'decided_by', nullable: true }) decidedBy!: string | null;

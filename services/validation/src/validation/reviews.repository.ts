@@ -11,6 +11,7 @@ export interface OpenReview {
   status: ReviewState;
   onDeadline: 'reject' | 'escalate';
   dueAt: Date;
+  escalationSeconds: number | null;
   job: JobGeneratedV1;
   traceHeaders: Record<string, string>;
 }
@@ -22,6 +23,7 @@ interface ReviewRow {
   status: ReviewState;
   on_deadline: 'reject' | 'escalate';
   due_at: Date;
+  escalation_seconds: number | null;
   job: JobGeneratedV1;
   trace_headers: Record<string, string>;
 }
@@ -33,6 +35,7 @@ const toReview = (r: ReviewRow): OpenReview => ({
   status: r.status,
   onDeadline: r.on_deadline,
   dueAt: r.due_at,
+  escalationSeconds: r.escalation_seconds,
   job: r.job,
   traceHeaders: r.trace_headers,
 });
@@ -52,7 +55,7 @@ export class ReviewsRepository {
         () =>
           new BatchInsert(
             'reviews',
-            ['id', 'job_id', 'tenant_id', 'workflow_id', 'status', 'on_deadline', 'due_at', 'job', 'trace_headers'],
+            ['id', 'job_id', 'tenant_id', 'workflow_id', 'status', 'on_deadline', 'due_at', 'escalation_seconds', 'job', 'trace_headers'],
             'ON CONFLICT (job_id) DO NOTHING',
           ),
       )
@@ -64,6 +67,7 @@ export class ReviewsRepository {
         'pending',
         r.onDeadline,
         r.dueAt.toISOString(),
+        r.job.workflow.review?.escalationDeadlineSeconds ?? null,
         JSON.stringify(r.job),
         JSON.stringify(r.traceHeaders),
       ]);
@@ -72,7 +76,7 @@ export class ReviewsRepository {
   /** The review, locked for the rest of the transaction (a deadline and a decision may race). */
   async lock(manager: EntityManager, id: string): Promise<OpenReview | undefined> {
     const rows: ReviewRow[] = await manager.query(
-      `SELECT id, job_id, tenant_id, status, on_deadline, due_at, job, trace_headers FROM reviews WHERE id = $1 FOR UPDATE`,
+      `SELECT id, job_id, tenant_id, status, on_deadline, due_at, escalation_seconds, job, trace_headers FROM reviews WHERE id = $1 FOR UPDATE`,
       [id],
     );
     return rows[0] ? toReview(rows[0]) : undefined;
@@ -100,14 +104,18 @@ export class ReviewsRepository {
   ): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const rows: ReviewRow[] = await manager.query(
-        `SELECT id, job_id, tenant_id, status, on_deadline, due_at, job, trace_headers FROM reviews
-          WHERE status = 'pending' AND due_at <= now() ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, job_id, tenant_id, status, on_deadline, due_at, escalation_seconds, job, trace_headers FROM reviews
+          WHERE (status = 'pending' OR (status = 'escalated' AND escalation_seconds IS NOT NULL)) AND due_at <= now()
+          ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [limit],
       );
       if (rows.length === 0) return 0;
       const { updates, events } = apply(rows.map(toReview));
       for (const u of updates) {
         await this.resolve(manager, u.id, u.status, null);
+        if (u.status === 'escalated' && u.review.escalationSeconds !== null) {
+          await manager.query(`UPDATE reviews SET due_at = now() + make_interval(secs => $2) WHERE id = $1`, [u.id, u.review.escalationSeconds]);
+        }
         if (u.reasons) {
           await manager.query(
             `INSERT INTO validations (job_id, tenant_id, workflow_id, verdict, reasons) VALUES ($1, $2, $3, 'rejected', $4)

@@ -128,10 +128,15 @@ describe('validation gates', () => {
       expect(service.decide(held, { decision: 'edit', output: { other: 1 }, reviewer })).toMatchObject({ status: 'rejected', reasons: [{ code: 'SCHEMA_REQUIRED' }] });
     });
 
-    it('given a deadline rule, then reject expires with a reason and escalate keeps the review open', () => {
+    it('given a deadline rule, then reject expires with a reason, escalate keeps the review open, and an escalated review's deadline rejects', () => {
       const dueAt = new Date('2026-01-01T00:00:00Z');
-      expect(service.expire({ onDeadline: 'reject', dueAt })).toMatchObject({ status: 'expired', reasons: [{ code: 'REVIEW_DEADLINE_PASSED' }] });
-      expect(service.expire({ onDeadline: 'escalate', dueAt })).toEqual({ status: 'escalated' });
+      expect(service.expire({ status: 'pending', onDeadline: 'reject', dueAt })).toMatchObject({
+        status: 'expired',
+        action: 'reject',
+        reasons: [{ code: 'REVIEW_DEADLINE_PASSED' }],
+      });
+      expect(service.expire({ status: 'pending', onDeadline: 'escalate', dueAt })).toEqual({ status: 'escalated', action: 'escalate' });
+      expect(service.expire({ status: 'escalated', onDeadline: 'escalate', dueAt })).toMatchObject({ status: 'expired', action: 'reject' });
     });
   });
 });

@@ -159,10 +159,16 @@ export class ValidationService {
   }
 
   /** The workflow's rule for a review past its deadline. */
-  expire(review: { onDeadline: 'reject' | 'escalate'; dueAt: Date }): { status: 'expired' | 'escalated'; reasons?: FailureReason[] } {
-    if (review.onDeadline === 'escalate') return { status: 'escalated' };
+  expire(review: { status: string; onDeadline: 'reject' | 'escalate'; dueAt: Date }): {
+    status: 'expired' | 'escalated';
+    action: 'reject' | 'escalate';
+    reasons?: FailureReason[];
+  } {
+    // Escalated once already: its second deadline (the escalation's) rejects.
+    if (review.onDeadline === 'escalate' && review.status === 'pending') return { status: 'escalated', action: 'escalate' };
     return {
       status: 'expired',
+      action: 'reject',
       reasons: [{ code: ValidationCode.REVIEW_DEADLINE_PASSED, message: `no review decision before ${review.dueAt.toISOString()}` }],
     };
   }
