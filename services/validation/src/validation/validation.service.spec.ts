@@ -128,7 +128,7 @@ describe('validation gates', () => {
       expect(service.decide(held, { decision: 'edit', output: { other: 1 }, reviewer })).toMatchObject({ status: 'rejected', reasons: [{ code: 'SCHEMA_REQUIRED' }] });
     });
 
-    it('given a deadline rule, then reject expires with a reason, escalate keeps the review open, and an escalated review's deadline rejects', () => {
+    it('given a deadline rule, then reject expires with a reason, escalate keeps the review open, and an escalated review’s deadline rejects', () => {
       const dueAt = new Date('2026-01-01T00:00:00Z');
       expect(service.expire({ status: 'pending', onDeadline: 'reject', dueAt })).toMatchObject({
         status: 'expired',
