@@ -11,7 +11,7 @@ import {
 import type { MessageContext } from '@troupe/messaging';
 import { traceHeaders } from '@troupe/telemetry';
 import { ReviewsRepository } from './reviews.repository';
-import { validationFindings, validationVerdicts } from './validation.metrics';
+import { countVerdict } from './validation.metrics';
 import { ValidationService } from './validation.service';
 import { ValidationsRepository } from './validations.repository';
 
@@ -28,17 +28,7 @@ export class JobGeneratedHandler {
     const verdict = this.validation.evaluate(job);
     const { repair: _repair, ...context } = job;
     const record = { ...job, workflowId: job.workflow.id };
-    // Counted per processing, so a chunk retried after a database error counts twice: a rate, not a ledger.
-    validationVerdicts.inc({ workflow: job.workflow.id, verdict: verdict.kind });
-    const found =
-      verdict.kind === 'regenerate'
-        ? verdict.repair.history[verdict.repair.history.length - 1].reasons
-        : verdict.kind === 'rejected'
-          ? verdict.reasons.filter((r) => (r.attempt ?? job.repair?.attempt ?? 1) === (job.repair?.attempt ?? 1))
-          : verdict.kind === 'review'
-            ? verdict.review.findings
-            : [];
-    for (const r of found) validationFindings.inc({ workflow: job.workflow.id, code: r.code });
+    countVerdict(job, verdict);
     switch (verdict.kind) {
       case 'validated':
         this.validations.record(ctx, record, []);
