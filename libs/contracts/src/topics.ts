@@ -9,6 +9,10 @@ export const TOPICS = {
   jobDelivered: 'troupe.job.delivered',
   jobDeliveryFailed: 'troupe.job.delivery-failed',
   jobFailed: 'troupe.job.failed',
+  jobRegenerateRequested: 'troupe.job.regenerate-requested',
+  jobReviewRequested: 'troupe.job.review-requested',
+  reviewDecided: 'troupe.review.decided',
+  jobReviewExpired: 'troupe.job.review-expired',
 } as const;
 
 export type JobTopic = (typeof TOPICS)[keyof typeof TOPICS];

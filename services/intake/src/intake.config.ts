@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { JobEventEntity } from './jobs/job-event.entity';
 import { JobEntity } from './jobs/job.entity';
 import { Jobs1763800000001 } from './migrations/1763800000001-jobs';
+import { Reviews1764500000001 } from './migrations/1764500000001-reviews';
+import { ReviewEntity } from './reviews/review.entity';
 
 export const IntakeConfigSchema = CommonConfigSchema.extend({
   /**
@@ -22,7 +24,7 @@ export type IntakeConfig = z.infer<typeof IntakeConfigSchema>;
 export const intakeDefinition: ServiceDefinition<typeof IntakeConfigSchema> = {
   service: 'intake',
   configSchema: IntakeConfigSchema,
-  entities: [JobEntity, JobEventEntity],
-  migrations: [Jobs1763800000001],
+  entities: [JobEntity, JobEventEntity, ReviewEntity],
+  migrations: [Jobs1763800000001, Reviews1764500000001],
   defaultPort: 3000,
 };

@@ -23,6 +23,7 @@ export const JOB_STATUSES = [
   'requested',
   'classified',
   'generated',
+  'awaiting_review',
   'validated',
   'rejected',
   'delivered',

@@ -9,6 +9,10 @@ import { JOB_GENERATED_V1, JobGeneratedV1Schema } from './job-generated.v1';
 import { JOB_REJECTED_V1, JobRejectedV1Schema } from './job-rejected.v1';
 import { JOB_REQUESTED_V1, JobRequestedV1Schema } from './job-requested.v1';
 import { JOB_VALIDATED_V1, JobValidatedV1Schema } from './job-validated.v1';
+import { JOB_REGENERATE_REQUESTED_V1, JobRegenerateRequestedV1Schema } from './job-regenerate-requested.v1';
+import { JOB_REVIEW_EXPIRED_V1, JobReviewExpiredV1Schema } from './job-review-expired.v1';
+import { JOB_REVIEW_REQUESTED_V1, JobReviewRequestedV1Schema } from './job-review-requested.v1';
+import { REVIEW_DECIDED_V1, ReviewDecidedV1Schema } from './review-decided.v1';
 
 /**
  * Every event type Troupe emits: its schema and the topic it is published on.
@@ -24,6 +28,10 @@ export const EVENT_CATALOG = {
   [JOB_DELIVERED_V1]: { topic: TOPICS.jobDelivered, schema: JobDeliveredV1Schema },
   [JOB_DELIVERY_FAILED_V1]: { topic: TOPICS.jobDeliveryFailed, schema: JobDeliveryFailedV1Schema },
   [JOB_FAILED_V1]: { topic: TOPICS.jobFailed, schema: JobFailedV1Schema },
+  [JOB_REGENERATE_REQUESTED_V1]: { topic: TOPICS.jobRegenerateRequested, schema: JobRegenerateRequestedV1Schema },
+  [JOB_REVIEW_REQUESTED_V1]: { topic: TOPICS.jobReviewRequested, schema: JobReviewRequestedV1Schema },
+  [REVIEW_DECIDED_V1]: { topic: TOPICS.reviewDecided, schema: ReviewDecidedV1Schema },
+  [JOB_REVIEW_EXPIRED_V1]: { topic: TOPICS.jobReviewExpired, schema: JobReviewExpiredV1Schema },
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOG;

@@ -53,5 +53,7 @@ export const FailureReasonSchema = z.object({
   message: z.string(),
   /** JSON pointer into the output, for schema violations. */
   path: z.string().optional(),
+  /** The generation attempt that failed this way, when the repair loop ran more than one. */
+  attempt: z.number().int().positive().optional(),
 });
 export type FailureReason = z.infer<typeof FailureReasonSchema>;

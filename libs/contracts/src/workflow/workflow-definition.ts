@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ReviewSpecSchema, ValidationSpecSchema } from './validation-spec';
 
 const Identifier = z
   .string()
@@ -53,6 +54,8 @@ export const WorkflowDefinitionSchema = z
     classification: ClassifierSpecSchema,
     generation: GenerationSpecSchema,
     output: OutputSpecSchema,
+    validation: ValidationSpecSchema.default({}),
+    review: ReviewSpecSchema.optional(),
     delivery: DeliverySpecSchema.default({}),
   })
   .strict();

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { Generation, JobClassifiedV1, ModelStep } from '@troupe/contracts';
 import { LocalModelProvider, UnknownModelError, type ModelProvider } from '../local-model';
 import { GenerationErrorCode, GenerationException } from './generation.exception';
+import { withRepairNote, type RepairFeedback } from './repair-feedback';
 
 /**
  * Routes a classified job to the model its workflow names for the label, and calls it through a
@@ -27,7 +28,11 @@ export class GenerationService {
     return { route, step: routes[route] };
   }
 
-  async generate(job: JobClassifiedV1): Promise<Generation> {
+  /**
+   * `repair`, when validation sent the job back: the attempt being made and the errors of the last
+   * one, which go into the prompt so the model can correct them.
+   */
+  async generate(job: JobClassifiedV1, repair?: RepairFeedback): Promise<Generation> {
     const { route, step } = this.route(job);
     const slash = step.model.indexOf('/');
     const providerName = step.model.slice(0, slash);
@@ -40,8 +45,9 @@ export class GenerationService {
     try {
       const result = await provider.generate({
         model,
-        instructions: step.instructions,
+        instructions: repair ? withRepairNote(step.instructions, repair) : step.instructions,
         input: job.input,
+        repair,
         classification: job.classification,
         params: step.params,
       });

@@ -24,7 +24,7 @@ export class LocalModelProvider implements ModelProvider {
         break;
       }
       case 'templated-reply':
-        output = templatedReply(request.input.text, request.classification);
+        output = templatedReply(request.input.text, request.classification, { quoteInput: !request.repair });
         break;
       default:
         throw new UnknownModelError(request.model);

@@ -10,6 +10,8 @@ export interface GenerationRequest {
   input: { text: string };
   classification: Classification;
   params: Record<string, unknown>;
+  /** Set on a retry from the repair loop: the errors of the previous attempt (also in `instructions`). */
+  repair?: { attempt: number; errors: { code: string; path?: string; message: string }[] };
 }
 
 export interface GenerationResult {

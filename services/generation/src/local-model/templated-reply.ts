@@ -23,8 +23,12 @@ export function subjectLine(text: string): string {
   return short.replace(/[\r\n"]/g, ' ');
 }
 
-/** A support reply from a template chosen by the classification; tone follows the sentiment. */
-export function templatedReply(text: string, c: Classification) {
+/**
+ * A support reply from a template chosen by the classification; tone follows the sentiment.
+ * `quoteInput: false` (what a retry after a failed validation asks for) leaves the subject line out:
+ * the quoted input is the only part of the reply that can carry what a policy refused.
+ */
+export function templatedReply(text: string, c: Classification, options: { quoteInput?: boolean } = {}) {
   const language = c.language in GREETINGS ? c.language : 'en';
   const g = GREETINGS[language];
   const tone = c.sentiment.label === 'negative' ? 'apologetic' : c.sentiment.label === 'positive' ? 'friendly' : 'neutral';
@@ -32,7 +36,7 @@ export function templatedReply(text: string, c: Classification) {
   const reply = [
     `${g.hello},`,
     '',
-    `${opening} Regarding "${subjectLine(text)}":`,
+    options.quoteInput === false ? opening : `${opening} Regarding "${subjectLine(text)}":`,
     BODIES[c.label] ?? BODIES.default,
     '',
     g.closing,

@@ -8,6 +8,7 @@ import {
   ListJobsQuerySchema,
 } from '@troupe/contracts';
 import { z } from 'zod';
+import { registerReviewPaths } from '../reviews/reviews.openapi';
 import { WorkflowSummarySchema } from '../workflows/workflows.controller';
 
 extendZodWithOpenApi(z);
@@ -88,6 +89,7 @@ export function buildOpenApiDocument() {
       ...errors(401),
     },
   });
+  registerReviewPaths(registry, security, errors);
   for (const [path, summary] of [
     ['/health', 'Liveness probe (no key needed)'],
     ['/ready', 'Readiness probe: 503 while Postgres or Kafka is unreachable (no key needed)'],

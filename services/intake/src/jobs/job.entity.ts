@@ -7,7 +7,7 @@ export class JobEntity {
   @Column('text', { name: 'workflow_id' }) workflowId!: string;
   @Column('int', { name: 'workflow_version' }) workflowVersion!: number;
   @Column('text') status!: string;
-  @Column('int', { name: 'status_rank' }) statusRank!: number;
+  @Column('double precision', { name: 'status_rank' }) statusRank!: number;
   @Column('text', { nullable: true }) outcome!: string | null;
   @Column('jsonb') input!: { text: string };
   @Column('text', { name: 'webhook_url', nullable: true }) webhookUrl!: string | null;

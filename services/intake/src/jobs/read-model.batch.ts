@@ -80,7 +80,7 @@ export class ReadModelBatch implements DeferredWrite {
          errors      = COALESCE(u.errors, j.errors),
          cost_usd    = COALESCE(u.cost_usd, j.cost_usd),
          updated_at  = now()
-        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::numeric[])
+        FROM unnest($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::numeric[])
              AS u(id, rank, status, outcome, result, errors, cost_usd)
        WHERE j.id = u.id`,
       [

@@ -8,6 +8,10 @@ import {
   JOB_REJECTED_V1,
   JOB_REQUESTED_V1,
   JOB_VALIDATED_V1,
+  JOB_REGENERATE_REQUESTED_V1,
+  JOB_REVIEW_EXPIRED_V1,
+  JOB_REVIEW_REQUESTED_V1,
+  REVIEW_DECIDED_V1,
   type EventData,
   type EventType,
   type FailureReason,
@@ -30,6 +34,8 @@ export const STATUS_RANK: Record<JobStatus, number> = {
   requested: 0,
   classified: 1,
   generated: 2,
+  // Between generated and the outcome (status_rank is a double precision column for this).
+  awaiting_review: 2.5,
   validated: 3,
   rejected: 3,
   delivery_failed: 4,
@@ -102,6 +108,37 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
     case JOB_DELIVERY_FAILED_V1: {
       const d = data as EventData<typeof JOB_DELIVERY_FAILED_V1>;
       return { status: 'delivery_failed', rank: 4, summary: `delivery failed after ${d.attempts} attempt(s): ${d.reason}` };
+    }
+    case JOB_REGENERATE_REQUESTED_V1: {
+      const d = data as EventData<typeof JOB_REGENERATE_REQUESTED_V1>;
+      const failed = d.repair.history[d.repair.history.length - 1];
+      return {
+        rank: -1,
+        summary: `attempt ${failed.attempt} failed validation (${failed.reasons.map((r) => r.code).join(', ')}); regeneration requested (attempt ${d.repair.attempt} of ${d.workflow.validation.repair.maxAttempts})`,
+      };
+    }
+    case JOB_REVIEW_REQUESTED_V1: {
+      const d = data as EventData<typeof JOB_REVIEW_REQUESTED_V1>;
+      return {
+        status: 'awaiting_review',
+        rank: STATUS_RANK.awaiting_review,
+        summary: `held for review (${d.heldBecause.join('; ')}) until ${d.dueAt}`,
+      };
+    }
+    case REVIEW_DECIDED_V1: {
+      const d = data as EventData<typeof REVIEW_DECIDED_V1>;
+      const verb = { approve: 'approved', edit: 'edited and approved', reject: 'rejected' }[d.decision];
+      return {
+        rank: -1,
+        summary: `review ${verb} by ${d.reviewer.role} key ${d.reviewer.keyId} at ${d.decidedAt}${d.comment ? `: ${d.comment}` : ''}`,
+      };
+    }
+    case JOB_REVIEW_EXPIRED_V1: {
+      const d = data as EventData<typeof JOB_REVIEW_EXPIRED_V1>;
+      return {
+        rank: -1,
+        summary: `review deadline ${d.dueAt} passed: ${d.action === 'reject' ? 'rejected' : 'escalated to an admin'}`,
+      };
     }
     case JOB_FAILED_V1: {
       const d = data as EventData<typeof JOB_FAILED_V1>;

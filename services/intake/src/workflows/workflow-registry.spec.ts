@@ -43,6 +43,19 @@ describe('WorkflowRegistry', () => {
     expect(() => WorkflowRegistry.load(dirWith({ 'c.yaml': valid(1, 'colour: blue') }))).toThrow(/Unrecognized key/);
   });
 
+  it('given validation and review fields, when loaded, then defaults fill in; a review rule on an unknown label or a bad policy is refused', () => {
+    const registry = WorkflowRegistry.load(
+      dirWith({ 'a.yaml': valid(1, 'validation: { policies: { pii: {} }, repair: { maxAttempts: 2 } }\nreview: { when: [{ label: billing }] }') }),
+    );
+    expect(registry.resolve('demo')).toMatchObject({
+      validation: { policies: { pii: { kinds: ['email', 'phone', 'payment-card', 'iban'], action: 'fail' } }, repair: { maxAttempts: 2 } },
+      review: { when: [{ label: 'billing' }], deadlineSeconds: 86400, onDeadline: 'reject' },
+    });
+    expect(() => WorkflowRegistry.load(dirWith({ 'b.yaml': valid(1, 'review: { when: [{ label: nosuch }] }') }))).toThrow(/review\.when: label nosuch/);
+    expect(() => WorkflowRegistry.load(dirWith({ 'c.yaml': valid(1, 'validation: { policies: { pii: { kinds: [ssn] } } }') }))).toThrow(/validation\.policies\.pii\.kinds/);
+    expect(() => WorkflowRegistry.load(dirWith({ 'd.yaml': valid(1, 'review: { when: [{}] }') }))).toThrow(/a review condition needs/);
+  });
+
   it('given the same version twice, when loaded, then it is refused', () => {
     expect(() => WorkflowRegistry.load(dirWith({ 'a.yaml': valid(1), 'b.yaml': valid(1) }))).toThrow(/declared twice/);
   });

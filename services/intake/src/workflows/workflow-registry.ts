@@ -89,5 +89,9 @@ export function parseWorkflowFile(path: string, displayName = path): WorkflowDef
       `generation.routes: ${unknownRoutes.join(', ')} match no classification label (${[...labels].join(', ')})`,
     ]);
   }
+  const reviewLabels = (parsed.data.review?.when ?? []).map((c) => c.label).filter((l): l is string => l !== undefined && !labels.has(l));
+  if (reviewLabels.length > 0) {
+    throw new WorkflowFileError(displayName, [`review.when: label ${reviewLabels.join(', ')} is no classification label (${[...labels].join(', ')})`]);
+  }
   return parsed.data;
 }

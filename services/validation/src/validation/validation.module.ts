@@ -1,10 +1,20 @@
 import { Module } from '@nestjs/common';
 import { JobGeneratedHandler } from './job-generated.handler';
 import { OutputValidator } from './output-validator';
+import { ReviewDecidedHandler } from './review-decided.handler';
+import { ReviewDeadlinePoller } from './review-deadline.poller';
+import { ReviewsRepository } from './reviews.repository';
+import { ValidationService } from './validation.service';
 import { ValidationsRepository } from './validations.repository';
 
 @Module({
-  controllers: [JobGeneratedHandler],
-  providers: [{ provide: OutputValidator, useValue: new OutputValidator() }, ValidationsRepository],
+  controllers: [JobGeneratedHandler, ReviewDecidedHandler],
+  providers: [
+    { provide: OutputValidator, useValue: new OutputValidator() },
+    ValidationService,
+    ValidationsRepository,
+    ReviewsRepository,
+    ReviewDeadlinePoller,
+  ],
 })
 export class ValidationModule {}
