@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import { GenerationService } from './generation.service';
 import { GenerationsRepository } from './generations.repository';
 import { JobClassifiedHandler } from './job-classified.handler';
+import { modelRuntimeProvider } from './model-runtime.provider';
 
 @Module({
   controllers: [JobClassifiedHandler],
-  providers: [GenerationService, GenerationsRepository],
+  providers: [modelRuntimeProvider, GenerationService, GenerationsRepository],
 })
 export class GenerationModule {}

@@ -1,0 +1,41 @@
+import type { Classification } from '@troupe/contracts';
+import type { ResolvedModel } from './model-catalogue';
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** A provider-neutral request. Instructions and user data travel in separate fields, always. */
+export interface ModelRequest {
+  /** Instructions only: written by the workflow author, never containing user input. */
+  system: string;
+  /** The data message (user input, classification, prior validation errors), JSON-encoded. */
+  user: string;
+  /** Ask for one JSON object. */
+  json: boolean;
+  maxOutputTokens?: number;
+  temperature?: number;
+  /** Structured data for in-process models, which do not read prompts. */
+  input: { text: string };
+  classification?: Classification;
+  params: Record<string, unknown>;
+}
+
+export interface ModelResponse {
+  /** The raw text the model produced. */
+  text: string;
+  /** Parsed JSON when `json` was asked for, else the text. */
+  output: unknown;
+  finishReason: string;
+  /** Absent when the provider did not report it; the client then counts tokens itself. */
+  usage?: TokenUsage;
+  providerRequestId?: string;
+  /** A confidence the model reported outside its output (local models); else read from the output. */
+  confidence?: number;
+}
+
+/** The seam each wire format implements. Adapters do one HTTP call and classify its failure; policies live above. */
+export interface ModelAdapter {
+  call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse>;
+}

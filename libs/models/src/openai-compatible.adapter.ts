@@ -1,0 +1,60 @@
+import { errorFromResponse, errorFromThrown, ModelError, ModelErrorKind } from './model-error';
+import type { ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
+import type { ResolvedModel } from './model-catalogue';
+import { parseJsonOutput, readJsonBody } from './json-output';
+
+const FINISH: Record<string, string> = { stop: 'stop', length: 'length', content_filter: 'content_filter', tool_calls: 'tool_calls' };
+
+/**
+ * OpenAI Chat Completions (`POST {baseUrl}/chat/completions`), which OpenAI, Azure-style gateways,
+ * Ollama, vLLM, llama.cpp server, LiteLLM and OpenRouter all speak. Plain fetch (see ADR 0002).
+ */
+export class OpenAiCompatibleAdapter implements ModelAdapter {
+  async call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
+    const provider = model.provider;
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...provider.headers };
+    if (provider.apiKey) headers.authorization = `Bearer ${provider.apiKey.reveal()}`;
+    const body: Record<string, unknown> = {
+      model: model.model,
+      messages: [
+        { role: 'system', content: request.system },
+        { role: 'user', content: request.user },
+      ],
+      max_tokens: request.maxOutputTokens ?? model.capabilities.maxOutputTokens,
+    };
+    if (request.temperature !== undefined) body.temperature = request.temperature;
+    if (request.json && model.capabilities.json) body.response_format = { type: 'json_object' };
+    let response: Response;
+    try {
+      response = await fetch(`${provider.baseUrl}/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body), signal });
+    } catch (error) {
+      throw errorFromThrown(error, signal.aborted);
+    }
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    try {
+      if (!response.ok) throw errorFromResponse(response.status, response.headers, await response.text(), requestId);
+      const json = await readJsonBody(response, requestId);
+      const choice = json.choices?.[0];
+      const text = choice?.message?.content;
+      if (typeof text !== 'string') {
+        throw new ModelError(ModelErrorKind.MALFORMED_OUTPUT, 'the response has no choices[0].message.content', { providerRequestId: requestId });
+      }
+      const usage =
+        typeof json.usage?.prompt_tokens === 'number'
+          ? { inputTokens: json.usage.prompt_tokens, outputTokens: json.usage.completion_tokens ?? 0 }
+          : undefined;
+      const providerRequestId = requestId ?? (typeof json.id === 'string' ? json.id : undefined);
+      const finishReason = FINISH[choice.finish_reason] ?? String(choice.finish_reason ?? 'stop');
+      return {
+        text,
+        output: request.json ? parseJsonOutput(text, usage, providerRequestId) : text,
+        finishReason,
+        usage,
+        providerRequestId,
+      };
+    } catch (error) {
+      // A body cut off by our timeout surfaces here, not at fetch().
+      throw errorFromThrown(error, signal.aborted);
+    }
+  }
+}
