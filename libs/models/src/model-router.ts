@@ -76,13 +76,9 @@ export class ModelRouter {
 
   async run(request: RouteRequest): Promise<Generation> {
     const { step } = request;
-    const run: Run = {
-      request,
-      attempts: [],
-      decisions: [],
-      deadline: AbortSignal.timeout(step.deadlineMs ?? request.deadlineMs),
-      started: performance.now(),
-    };
+    const deadline = new AbortController();
+    const deadlineTimer = setTimeout(() => deadline.abort(), step.deadlineMs ?? request.deadlineMs);
+    const run: Run = { request, attempts: [], decisions: [], deadline: deadline.signal, started: performance.now() };
     const candidates: PlanCandidate[] = step.strategy === 'single' ? [{ model: step.model!, weight: 1 }] : step.models!;
     let result: { call: CallResult; model: string; output: unknown } | undefined;
     try {
@@ -104,6 +100,7 @@ export class ModelRouter {
           break;
       }
     } finally {
+      clearTimeout(deadlineTimer);
       for (const d of run.decisions) routingDecisions.inc({ strategy: step.strategy, action: d.action });
     }
     const succeeded = run.attempts.filter((a) => a.usage);
