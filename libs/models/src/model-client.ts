@@ -134,6 +134,13 @@ export class ModelClient {
       options.attempts.push({ model: ref, try: 1, outcome: 'failed', errorKind: error.kind, error: error.message, latencyMs: 0, costUsd: 0 });
       throw error;
     }
+    // A prompt that cannot fit is refused here, without a paid request; fallbacks move to a larger model.
+    const promptTokens = estimateTokens(request.system + request.user);
+    if (model.provider.kind !== 'local' && promptTokens > model.capabilities.contextTokens) {
+      const error = new ModelError(ModelErrorKind.CONTEXT_TOO_LONG, `about ${promptTokens} prompt tokens exceed ${ref}'s context of ${model.capabilities.contextTokens}`);
+      options.attempts.push({ model: ref, try: 1, outcome: 'failed', errorKind: error.kind, error: error.message, latencyMs: 0, costUsd: 0 });
+      throw error;
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.once(model, request, options, attempt);

@@ -49,6 +49,7 @@ function catalogue(env: Record<string, string> = { TROUPE_FAKE_KEY: SECRET_KEY }
         'oai/cheap': { capabilities: { json: true }, price: PRICE },
         'oai/strong': { capabilities: { json: true }, price: { inputPerMTok: 2.5, outputPerMTok: 10 } },
         'oai/other': { capabilities: { json: true } },
+        'oai/tiny': { capabilities: { json: true, contextTokens: 50 } },
         'ant/claude': { price: { inputPerMTok: 1, outputPerMTok: 5 } },
         'nokey/model': {},
         'local/templated-reply': {},
@@ -174,6 +175,15 @@ describe('policies', () => {
       { action: 'fallback', model: 'ant/claude', reason: expect.stringMatching(/oai\/cheap failed \(UNAVAILABLE: HTTP 503/) },
       { action: 'selected', model: 'ant/claude', reason: expect.stringMatching(/oai\/cheap failed/) },
     ]);
+  });
+
+  it('given a prompt larger than a model’s context, when a fallback chain runs, then that model is skipped without a request', async () => {
+    const { router: r } = router();
+    fake.queue('other', { content: { reply: 'big context' } });
+    const g = await run(r, { strategy: 'fallback', models: ['oai/tiny', 'oai/other'] });
+    expect(g.model).toBe('oai/other');
+    expect(g.attempts[0]).toMatchObject({ model: 'oai/tiny', errorKind: 'CONTEXT_TOO_LONG' });
+    expect(fake.requests.map((q) => q.model)).toEqual(['other']);
   });
 
   it('given a 400 from the first model, when a fallback chain runs, then it neither retries nor falls back', async () => {
