@@ -146,7 +146,7 @@ export class ModelClient {
         return await this.once(model, request, options, attempt);
       } catch (error) {
         const e = error as ModelError;
-        if (!e.retryable || attempt >= this.policy.maxAttempts || options.deadline.aborted) throw e;
+        if (!(e instanceof ModelError) || !e.retryable || attempt >= this.policy.maxAttempts || options.deadline.aborted) throw e;
         const jitter = Math.random() * Math.min(this.policy.retryCapMs, this.policy.retryBaseMs * 2 ** (attempt - 1));
         const delay = Math.max(jitter, e.details.retryAfterMs ?? 0);
         await sleep(delay, options.deadline);
@@ -234,7 +234,11 @@ export class ModelClient {
     if (error instanceof BulkheadRejectedError) {
       return new ModelError(ModelErrorKind.BULKHEAD_FULL, `provider ${model.provider.name} is at its concurrency limit and its queue is full`);
     }
-    if (deadline.aborted) return new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed during a call to ${model.ref}`);
+    if (deadline.aborted) {
+      // The plan may abort with its own reason (a cancellation); otherwise it is the deadline.
+      if (deadline.reason instanceof ModelError) return deadline.reason;
+      return new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed during a call to ${model.ref}`);
+    }
     if (error instanceof ModelError) return error;
     return new ModelError(ModelErrorKind.UNAVAILABLE, `the call to ${model.ref} failed: ${(error as Error)?.message ?? String(error)}`);
   }

@@ -18,6 +18,8 @@ export enum ModelErrorKind {
   /** The step's deadline passed; no further attempt is made. */
   DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED',
   UNKNOWN_MODEL = 'UNKNOWN_MODEL',
+  /** Called off by the plan itself (a parallel `first-valid` that already has its answer). */
+  CANCELLED = 'CANCELLED',
 }
 
 /** Retried against the same model (with backoff): the condition may pass within seconds. */

@@ -149,12 +149,12 @@ export class ModelRouter {
     };
   }
 
-  private call(run: Run, candidate: PlanCandidate): Promise<CallResult> {
-    if (run.deadline.aborted) {
+  private call(run: Run, candidate: PlanCandidate, signal: AbortSignal = run.deadline): Promise<CallResult> {
+    if (signal.aborted) {
       return Promise.reject(new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed before ${candidate.model} was called`));
     }
     return this.client.call(candidate.model, this.prompt(run, candidate), {
-      deadline: run.deadline,
+      deadline: signal,
       timeoutMs: run.request.step.timeoutMs,
       attempts: run.attempts,
     });
@@ -253,22 +253,39 @@ export class ModelRouter {
 
   private async parallel(run: Run, candidates: PlanCandidate[]) {
     const { step, schema } = run.request;
-    const settled = await Promise.allSettled(candidates.map((c) => this.call(run, c)));
+    const validate = validatorFor(schema);
+    const isValid = (output: unknown) => !validate || validate(this.finalOutput(output, schema));
+    // first-valid: the first valid answer cancels the calls still running (they are recorded as CANCELLED).
+    const race = new AbortController();
+    const forwardDeadline = () => race.abort(run.deadline.reason);
+    run.deadline.addEventListener('abort', forwardDeadline, { once: true });
+    let winner: { call: CallResult; model: string; output: unknown } | undefined;
+    const settled = await Promise.allSettled(
+      candidates.map((c) =>
+        this.call(run, c, race.signal).then((call) => {
+          if (step.merge === 'first-valid' && !winner && isValid(call.response.output)) {
+            winner = { call, model: c.model, output: call.response.output };
+            race.abort(new ModelError(ModelErrorKind.CANCELLED, `cancelled: ${c.model} answered first`));
+          }
+          return call;
+        }),
+      ),
+    ).finally(() => run.deadline.removeEventListener('abort', forwardDeadline));
     const ok = settled
       .map((s, i) => ({ s, candidate: candidates[i] }))
       .filter((x): x is { s: PromiseFulfilledResult<CallResult>; candidate: PlanCandidate } => x.s.status === 'fulfilled')
       .map((x) => ({ call: x.s.value, model: x.candidate.model, output: x.s.value.response.output }));
     if (ok.length === 0) return this.fail(run, (settled[0] as PromiseRejectedResult).reason);
-    const validate = validatorFor(schema);
-    const valid = ok.filter((r) => !validate || validate(this.finalOutput(r.output, schema)));
+    const valid = ok.filter((r) => isValid(r.output));
     switch (step.merge) {
       case 'first-valid': {
-        const pool = valid.length > 0 ? valid : ok;
-        const first = [...pool].sort((a, b) => a.call.latencyMs - b.call.latencyMs)[0];
+        const first = winner ?? [...ok].sort((a, b) => a.call.latencyMs - b.call.latencyMs)[0];
         run.decisions.push({
           action: 'merged',
           model: first.model,
-          reason: `first valid answer of ${ok.length} (${valid.length} valid) from ${candidates.length} models`,
+          reason: winner
+            ? `first valid answer of ${candidates.length} models; the others were cancelled or answered later`
+            : `no valid answer among ${ok.length}; the fastest is used`,
         });
         return first;
       }

@@ -358,6 +358,17 @@ describe('routing plans', () => {
     expect(g).toMatchObject({ model: 'ant/claude', output: { reply: 'valid' } });
   });
 
+  it('given first-valid, when a fast model answers validly, then the slow call is cancelled instead of awaited', async () => {
+    const { router: r } = router();
+    fake.queue('cheap', { content: { reply: 'fast' }, latencyMs: 10 });
+    fake.queue('claude', { content: { reply: 'slow' }, latencyMs: 3_000 });
+    const started = Date.now();
+    const g = await run(r, { strategy: 'parallel', merge: 'first-valid', models: ['ant/claude', 'oai/cheap'] }, { schema });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(g.model).toBe('oai/cheap');
+    expect(g.attempts.find((a) => a.model === 'ant/claude')).toMatchObject({ outcome: 'failed', errorKind: 'CANCELLED' });
+  });
+
   it('given weights 3:1, when 400 jobs are routed, then the split is 75/25 within tolerance, and a failed pick fails over', async () => {
     const { router: r } = router();
     const plan = { strategy: 'weighted', models: [{ model: 'oai/cheap', weight: 3 }, { model: 'oai/other', weight: 1 }] };

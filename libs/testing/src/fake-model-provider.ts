@@ -67,7 +67,8 @@ export async function startFakeModelProvider(initial?: FakeScript) {
     const queued = queues.get(request.model);
     const reply = queued && queued.length > 0 ? (queued.length > 1 ? queued.shift()! : queued[0]) : await script(request);
     if (reply.hang) return; // the socket stays open until the client aborts or the fake closes
-    if (reply.latencyMs) await new Promise((r) => setTimeout(r, reply.latencyMs));
+    // Unref'd: a delayed answer to a request the client gave up on must not keep a test process alive.
+    if (reply.latencyMs) await new Promise((r) => setTimeout(r, reply.latencyMs).unref());
     answer(res, request, reply);
   });
 
