@@ -40,6 +40,9 @@ async function startFakeInChild(): Promise<{ openaiBaseUrl: string; close: () =>
 async function serveFake() {
   const fake = await startFakeModelProvider(() => ({ latencyMs: LATENCY_MS, content: { reply: 'benchmark answer' }, usage: { inputTokens: 120, outputTokens: 30 } }));
   fake.requests.push = () => 0; // keep no history: the benchmark sends many thousands
+  // Long keep-alive, as real providers have: otherwise the client reconnects for every call and the
+  // benchmark measures TCP set-up instead of the call path.
+  fake.server.keepAliveTimeout = 60_000;
   process.send!(fake.url);
 }
 

@@ -125,6 +125,8 @@ export async function startFakeModelProvider(initial?: FakeScript) {
   }
 
   return {
+    /** The HTTP server, e.g. to raise `keepAliveTimeout` for a benchmark. */
+    server: server.server,
     url: server.url,
     openaiBaseUrl: `${server.url}/v1`,
     anthropicBaseUrl: server.url,
