@@ -1,5 +1,5 @@
 import { errorFromResponse, errorFromThrown, ModelError, ModelErrorKind } from './model-error';
-import type { ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
+import { addApiKey, endpointUrl, type ModelAdapter, type ModelRequest, type ModelResponse } from './model-adapter';
 import type { ResolvedModel } from './model-catalogue';
 import { parseJsonOutput, readJsonBody } from './json-output';
 
@@ -15,7 +15,7 @@ export class AnthropicAdapter implements ModelAdapter {
       'anthropic-version': ANTHROPIC_VERSION,
       ...provider.headers,
     };
-    if (provider.apiKey) headers['x-api-key'] = provider.apiKey.reveal();
+    addApiKey(headers, provider, 'x-api-key');
     // The Messages API has no JSON mode: the system prompt asks for JSON and the answer is parsed.
     const body: Record<string, unknown> = {
       model: model.model,
@@ -26,7 +26,7 @@ export class AnthropicAdapter implements ModelAdapter {
     if (request.temperature !== undefined) body.temperature = request.temperature;
     let response: Response;
     try {
-      response = await fetch(`${provider.baseUrl}/v1/messages`, { method: 'POST', headers, body: JSON.stringify(body), signal });
+      response = await fetch(endpointUrl(provider, '/v1/messages'), { method: 'POST', headers, body: JSON.stringify(body), signal });
     } catch (error) {
       throw errorFromThrown(error, signal.aborted);
     }

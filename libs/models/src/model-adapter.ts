@@ -1,5 +1,5 @@
 import type { Classification } from '@troupe/contracts';
-import type { ResolvedModel } from './model-catalogue';
+import type { ResolvedModel, ResolvedProvider } from './model-catalogue';
 
 export interface TokenUsage {
   inputTokens: number;
@@ -38,4 +38,18 @@ export interface ModelResponse {
 /** The seam each wire format implements. Adapters do one HTTP call and classify its failure; policies live above. */
 export interface ModelAdapter {
   call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse>;
+}
+
+/** The URL of an endpoint under the provider's base URL, with its fixed query parameters. */
+export function endpointUrl(provider: ResolvedProvider, path: string): string {
+  const query = new URLSearchParams(provider.query).toString();
+  return `${provider.baseUrl}${path}${query ? `?${query}` : ''}`;
+}
+
+/** Adds the provider's key in the header its API expects. */
+export function addApiKey(headers: Record<string, string>, provider: ResolvedProvider, fallback: 'bearer' | 'x-api-key'): void {
+  if (!provider.apiKey) return;
+  const style = provider.apiKeyHeader ?? fallback;
+  if (style === 'bearer') headers.authorization = `Bearer ${provider.apiKey.reveal()}`;
+  else headers[style] = provider.apiKey.reveal();
 }

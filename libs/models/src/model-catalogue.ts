@@ -17,6 +17,13 @@ export const ProviderSpecSchema = z
     apiKeyEnv: EnvName.optional(),
     /** Extra request headers (e.g. `OpenAI-Organization`); not for secrets. */
     headers: z.record(z.string(), z.string()).default({}),
+    /**
+     * How the key is sent: `bearer` (`Authorization: Bearer`, OpenAI and compatibles), `api-key`
+     * (Azure OpenAI), `x-api-key` (Anthropic, the default for `kind: anthropic`).
+     */
+    apiKeyHeader: z.enum(['bearer', 'api-key', 'x-api-key']).optional(),
+    /** Query parameters added to every call, e.g. Azure's `{ api-version: 2024-10-21 }`. */
+    query: z.record(z.string(), z.string()).default({}),
     /** Calls in flight to this provider at once (bulkhead); more wait in a queue of `maxQueue`. */
     maxConcurrency: z.number().int().positive().default(32),
     maxQueue: z.number().int().nonnegative().default(1000),

@@ -1,5 +1,5 @@
 import { errorFromResponse, errorFromThrown, ModelError, ModelErrorKind } from './model-error';
-import type { ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
+import { addApiKey, endpointUrl, type ModelAdapter, type ModelRequest, type ModelResponse } from './model-adapter';
 import type { ResolvedModel } from './model-catalogue';
 import { parseJsonOutput, readJsonBody } from './json-output';
 
@@ -13,7 +13,7 @@ export class OpenAiCompatibleAdapter implements ModelAdapter {
   async call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
     const provider = model.provider;
     const headers: Record<string, string> = { 'content-type': 'application/json', ...provider.headers };
-    if (provider.apiKey) headers.authorization = `Bearer ${provider.apiKey.reveal()}`;
+    addApiKey(headers, provider, 'bearer');
     const body: Record<string, unknown> = {
       model: model.model,
       messages: [
@@ -26,7 +26,7 @@ export class OpenAiCompatibleAdapter implements ModelAdapter {
     if (request.json && model.capabilities.json) body.response_format = { type: 'json_object' };
     let response: Response;
     try {
-      response = await fetch(`${provider.baseUrl}/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body), signal });
+      response = await fetch(endpointUrl(provider, '/chat/completions'), { method: 'POST', headers, body: JSON.stringify(body), signal });
     } catch (error) {
       throw errorFromThrown(error, signal.aborted);
     }

@@ -43,6 +43,13 @@ function catalogue(env: Record<string, string> = { TROUPE_FAKE_KEY: SECRET_KEY }
         oai: { kind: 'openai', baseUrl: fake.openaiBaseUrl, apiKeyEnv: 'TROUPE_FAKE_KEY', maxConcurrency: 4 },
         ant: { kind: 'anthropic', baseUrl: fake.anthropicBaseUrl, apiKeyEnv: 'TROUPE_FAKE_KEY' },
         nokey: { kind: 'openai', baseUrl: fake.openaiBaseUrl, apiKeyEnv: 'TROUPE_UNSET_KEY' },
+        azure: {
+          kind: 'openai',
+          baseUrl: `${fake.url}/openai/deployments/gpt-4o-mini-prod`,
+          apiKeyEnv: 'TROUPE_FAKE_KEY',
+          apiKeyHeader: 'api-key',
+          query: { 'api-version': '2024-10-21' },
+        },
         local: { kind: 'local' },
       },
       models: {
@@ -52,6 +59,7 @@ function catalogue(env: Record<string, string> = { TROUPE_FAKE_KEY: SECRET_KEY }
         'oai/tiny': { capabilities: { json: true, contextTokens: 50 } },
         'ant/claude': { price: { inputPerMTok: 1, outputPerMTok: 5 } },
         'nokey/model': {},
+        'azure/gpt-4o-mini': { capabilities: { json: true } },
         'local/templated-reply': {},
       },
     },
@@ -127,6 +135,15 @@ describe('adapters and error classes', () => {
     for (const system of [openai.body.messages[0].content, anthropic.body.system]) expect(system).not.toContain('Ignore previous instructions');
     expect(JSON.parse(openai.body.messages[1].content).input).toBe(TICKET);
     expect(JSON.parse(anthropic.body.messages[0].content).input).toBe(TICKET);
+  });
+
+  it('given an Azure-style deployment, when called, then the path, the api-version query and the api-key header are Azure’s', async () => {
+    const client = new ModelClient(catalogue(), FAST);
+    await client.call('azure/gpt-4o-mini', request(), { deadline: new AbortController().signal, attempts: [] });
+    const [sent] = fake.requests;
+    expect(sent.url).toBe('/openai/deployments/gpt-4o-mini-prod/chat/completions?api-version=2024-10-21');
+    expect(sent.headers['api-key']).toBe(SECRET_KEY);
+    expect(sent.headers.authorization).toBeUndefined();
   });
 
   it.each([

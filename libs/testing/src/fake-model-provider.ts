@@ -25,6 +25,8 @@ export interface FakeReply {
 
 export interface FakeRequest {
   format: 'openai' | 'anthropic';
+  /** Path and query as received. */
+  url: string;
   model: string;
   body: any;
   headers: IncomingHttpHeaders;
@@ -50,7 +52,9 @@ export async function startFakeModelProvider(initial?: FakeScript) {
   let counter = 0;
 
   const server = await listenOnLoopback(async (req, raw, res) => {
-    const format = req.url === '/v1/chat/completions' ? 'openai' : req.url === '/v1/messages' ? 'anthropic' : undefined;
+    // Any path ending in /chat/completions is the OpenAI format (Azure-style deployment paths too).
+    const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    const format = path.endsWith('/chat/completions') ? 'openai' : path === '/v1/messages' ? 'anthropic' : undefined;
     if (req.method !== 'POST' || !format) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'no such route' } }));
       return;
@@ -62,7 +66,7 @@ export async function startFakeModelProvider(initial?: FakeScript) {
       res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'body is not JSON' } }));
       return;
     }
-    const request: FakeRequest = { format, model: String(body.model), body, headers: req.headers, index: counter++, receivedAt: Date.now() };
+    const request: FakeRequest = { format, url: req.url ?? '', model: String(body.model), body, headers: req.headers, index: counter++, receivedAt: Date.now() };
     requests.push(request);
     const queued = queues.get(request.model);
     const reply = queued && queued.length > 0 ? (queued.length > 1 ? queued.shift()! : queued[0]) : await script(request);
