@@ -58,6 +58,13 @@ export const preparePattern = (topic: string) => `${PREPARE_PREFIX}${topic}`;
 
 const tracer = trace.getTracer('@troupe/messaging');
 
+class ShutdownInProgress extends Error {
+  constructor() {
+    super('the consumer is shutting down; the chunk is left for redelivery');
+    this.name = 'ShutdownInProgress';
+  }
+}
+
 /**
  * A NestJS transport that runs `@EventPattern(topic)` handlers as idempotent consumers.
  *
@@ -70,6 +77,8 @@ const tracer = trace.getTracer('@troupe/messaging');
  */
 export class InboxTransport extends Server implements CustomTransportStrategy {
   private handle?: ConsumerHandle;
+  /** Aborted by close(): prepare handlers stop their slow work, and the chunk is left uncommitted. */
+  private readonly stopping = new AbortController();
   readonly consumer: string;
 
   constructor(private readonly options: InboxTransportOptions) {
@@ -86,6 +95,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
 
   /** Stops consuming after the chunk in progress has committed. */
   async close(): Promise<void> {
+    this.stopping.abort();
     const handle = this.handle;
     this.handle = undefined;
     await handle?.stop();
@@ -140,9 +150,12 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     for (;;) {
       try {
         await this.prepare(decoded, controls);
+        // Prepared work cut short by a shutdown is not recorded: the chunk is redelivered instead.
+        if (this.stopping.signal.aborted && decoded.some((d) => d.prepared)) throw new ShutdownInProgress();
         await this.options.dataSource.transaction((manager) => this.handleInTransaction(manager, decoded));
         return;
       } catch (error) {
+        if (error instanceof ShutdownInProgress) throw error; // leave the offsets uncommitted
         const kind = classifyError(error);
         if (kind === 'infrastructure') {
           outages++;
@@ -237,7 +250,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
             try {
               let value: unknown;
               await this.traced(d, async () => {
-                const ctx: PrepareContext = { envelope: d.envelope!, topic: d.message.topic };
+                const ctx: PrepareContext = { envelope: d.envelope!, topic: d.message.topic, signal: this.stopping.signal };
                 const result = await handler(d.data, ctx);
                 value = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
               }, 'prepare');

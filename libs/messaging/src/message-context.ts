@@ -7,6 +7,8 @@ import { toOutboxRecord, type OutboxRecord } from './outbox';
 export interface PrepareContext {
   envelope: Envelope;
   topic: string;
+  /** Aborted when the consumer shuts down: stop the slow work; its result will not be used. */
+  signal: AbortSignal;
 }
 
 /** What a prepare handler returned (or threw), handed to the topic's handler. */

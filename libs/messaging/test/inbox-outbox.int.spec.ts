@@ -250,6 +250,43 @@ describe('prepare phase (slow calls outside the transaction)', () => {
     expect(prepared.sort()).toEqual(['bad', 'good', 'twice']);
   });
 
+  it('given a shutdown during a slow prepare, when closed, then the work is cancelled, nothing is committed, and a restart processes it', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    await produce(topic, [event(jobId, 'slow')]);
+    let started = false;
+    let cancelled = false;
+    const slow = (async (_data: unknown, ctx: { signal: AbortSignal }) => {
+      started = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 60_000); // a model call far longer than any shutdown timeout
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          cancelled = true;
+          resolve();
+        });
+      });
+      return 'cut short';
+    }) as never;
+    const first = transport(topic, group, async (data, ctx) => recordEffect({ ...data, reason: ctx.prepared<string>() }, ctx));
+    first.addHandler(preparePattern(topic), slow, true);
+    await listen(first);
+    await waitFor(() => started, { description: 'the slow prepare to start' });
+    const closing = Date.now();
+    await first.close();
+    expect(Date.now() - closing).toBeLessThan(10_000);
+    expect(cancelled).toBe(true);
+    expect(await effects(jobId)).toEqual([]); // the cut-short result was not recorded
+
+    const restarted = transport(topic, group, async (data, ctx) => recordEffect({ ...data, reason: ctx.prepared<string>() }, ctx));
+    restarted.addHandler(preparePattern(topic), (async () => 'after restart') as never, true);
+    await listen(restarted);
+    await waitFor(async () => (await committedOffset(group, topic)) === 1, { description: 'offset committed after restart' });
+    await restarted.close();
+    expect(await effects(jobId)).toEqual(['after restart']);
+  });
+
   it('given a prepare handler that fails once, when retried, then it is prepared again and has one effect', async () => {
     const topic = await newTopic();
     const group = `troupe-test-${randomUUID()}`;

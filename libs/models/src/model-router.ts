@@ -20,6 +20,8 @@ export interface RouteRequest {
   classifierConfidence?: number;
   /** Deadline for the whole step when the step does not set one. */
   deadlineMs: number;
+  /** Aborts the whole step from outside (e.g. the service shutting down): calls in flight are cancelled. */
+  signal?: AbortSignal;
 }
 
 /** No model of the plan produced an output; carries everything that was tried, for the job's record. */
@@ -78,6 +80,9 @@ export class ModelRouter {
     const { step } = request;
     const deadline = new AbortController();
     const deadlineTimer = setTimeout(() => deadline.abort(), step.deadlineMs ?? request.deadlineMs);
+    const cancel = () => deadline.abort(new ModelError(ModelErrorKind.CANCELLED, 'the step was cancelled (shutting down)'));
+    if (request.signal?.aborted) cancel();
+    request.signal?.addEventListener('abort', cancel, { once: true });
     const run: Run = { request, attempts: [], decisions: [], deadline: deadline.signal, started: performance.now() };
     const candidates: PlanCandidate[] = step.strategy === 'single' ? [{ model: step.model!, weight: 1 }] : step.models!;
     let result: { call: CallResult; model: string; output: unknown } | undefined;
@@ -101,6 +106,7 @@ export class ModelRouter {
       }
     } finally {
       clearTimeout(deadlineTimer);
+      request.signal?.removeEventListener('abort', cancel);
       for (const d of run.decisions) routingDecisions.inc({ strategy: step.strategy, action: d.action });
     }
     const succeeded = run.attempts.filter((a) => a.usage);

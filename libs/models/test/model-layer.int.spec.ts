@@ -244,6 +244,20 @@ describe('policies', () => {
     expect(fake.requests.map((q) => q.model)).toEqual(['cheap']); // no fallback after the deadline
   });
 
+  it('given a step cancelled from outside (shutdown), when a call hangs, then it ends at once as CANCELLED and no fallback runs', async () => {
+    const { router: r } = router();
+    fake.queue('cheap', { hang: true });
+    const shutdown = new AbortController();
+    const pending = failure(
+      r.run({ route: 'default', step: step({ strategy: 'fallback', models: ['oai/cheap', 'ant/claude'] }), data: { input: { text: TICKET } }, deadlineMs: 10_000, signal: shutdown.signal }),
+    );
+    await waitFor(() => fake.requests.length === 1, { description: 'the call to start' });
+    shutdown.abort();
+    const error = await pending;
+    expect(error.kind).toBe(ModelErrorKind.CANCELLED);
+    expect(fake.requests.map((q) => q.model)).toEqual(['cheap']);
+  });
+
   it('given repeated 503s, when the breaker opens, then it fails fast, half-opens after the wait and closes on success', async () => {
     const client = new ModelClient(catalogue(), { ...FAST, maxAttempts: 1 });
     const call = () => client.call('oai/cheap', request(), { deadline: new AbortController().signal, attempts: [] });

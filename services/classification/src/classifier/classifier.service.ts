@@ -10,9 +10,9 @@ import { MODEL_RUNTIME } from './model-runtime.provider';
 export class ClassifierService {
   constructor(@Inject(MODEL_RUNTIME) private readonly models: ModelRuntime) {}
 
-  async classify(job: JobRequestedV1): Promise<Classification> {
+  async classify(job: JobRequestedV1, signal?: AbortSignal): Promise<Classification> {
     const spec = job.workflow.classification;
-    if (spec.kind === 'llm') return classifyWithLlm(job.input.text, spec, this.models);
+    if (spec.kind === 'llm') return classifyWithLlm(job.input.text, spec, this.models, signal);
     return classifyLocally(job.input.text, spec);
   }
 }

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { JOB_CLASSIFIED_V1, TOPICS, type Classification, type JobRequestedV1 } from '@troupe/contracts';
-import { preparePattern, type MessageContext } from '@troupe/messaging';
+import { preparePattern, type MessageContext, type PrepareContext } from '@troupe/messaging';
 import { ClassificationsRepository } from './classifications.repository';
 import { ClassifierService } from './classifier.service';
 
@@ -14,8 +14,8 @@ export class JobRequestedHandler {
   ) {}
 
   @EventPattern(preparePattern(TOPICS.jobRequested))
-  prepare(@Payload() job: JobRequestedV1): Promise<Classification> {
-    return this.classifier.classify(job);
+  prepare(@Payload() job: JobRequestedV1, @Ctx() ctx: PrepareContext): Promise<Classification> {
+    return this.classifier.classify(job, ctx.signal);
   }
 
   @EventPattern(TOPICS.jobRequested)

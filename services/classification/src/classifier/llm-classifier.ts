@@ -14,7 +14,7 @@ const DEFAULT_INSTRUCTIONS =
  * workflow's labels; language and sentiment still come from the local models. When every model
  * fails or answers nonsense, the keyword rules decide, so a provider outage does not fail the job.
  */
-export async function classifyWithLlm(text: string, spec: LlmClassifierSpec, models: ModelRuntime): Promise<Classification> {
+export async function classifyWithLlm(text: string, spec: LlmClassifierSpec, models: ModelRuntime, signal?: AbortSignal): Promise<Classification> {
   const local = classifyLocally(text, { kind: 'rules', rules: spec.rules, defaultLabel: spec.defaultLabel });
   const step: ModelStep = {
     strategy: spec.fallback.length > 0 ? 'fallback' : 'single',
@@ -33,7 +33,7 @@ export async function classifyWithLlm(text: string, spec: LlmClassifierSpec, mod
     properties: { label: { enum: spec.labels }, confidence: { type: 'number', minimum: 0, maximum: 1 } },
   };
   try {
-    const g = await models.router.run({ route: 'classify', step, data: { input: { text }, extra: { labels: spec.labels } }, schema, deadlineMs: models.deadlineMs });
+    const g = await models.router.run({ route: 'classify', step, data: { input: { text }, extra: { labels: spec.labels } }, schema, deadlineMs: models.deadlineMs, signal });
     const answer = AnswerSchema.safeParse(g.output);
     const base = { ...local, model: g.model, attempts: g.attempts, costUsd: g.costUsd };
     if (!answer.success) {

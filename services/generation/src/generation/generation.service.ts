@@ -9,6 +9,8 @@ export interface GenerateOptions {
   attempt?: number;
   /** What was wrong with the previous output: goes to the model as data, never as instructions. */
   previousErrors?: FailureReason[];
+  /** Cancels the model calls (the consumer is shutting down). */
+  signal?: AbortSignal;
 }
 
 export type GenerationOutcome =
@@ -41,6 +43,7 @@ export class GenerationService {
         attempt,
         classifierConfidence: job.classification.confidence,
         deadlineMs: this.models.deadlineMs,
+        signal: options.signal,
       });
       return { kind: 'generated', route, generation };
     } catch (error) {

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { JOB_FAILED_V1, JOB_GENERATED_V1, TOPICS, type JobClassifiedV1 } from '@troupe/contracts';
-import { preparePattern, type MessageContext } from '@troupe/messaging';
+import { preparePattern, type MessageContext, type PrepareContext } from '@troupe/messaging';
 import { GenerationService, type GenerationOutcome } from './generation.service';
 import { GenerationsRepository } from './generations.repository';
 
@@ -17,8 +17,8 @@ export class JobClassifiedHandler {
   ) {}
 
   @EventPattern(preparePattern(TOPICS.jobClassified))
-  prepare(@Payload() job: JobClassifiedV1): Promise<GenerationOutcome> {
-    return this.generation.generate(job);
+  prepare(@Payload() job: JobClassifiedV1, @Ctx() ctx: PrepareContext): Promise<GenerationOutcome> {
+    return this.generation.generate(job, { signal: ctx.signal });
   }
 
   @EventPattern(TOPICS.jobClassified)
