@@ -2,11 +2,24 @@ import type { TokenUsage } from './model-adapter';
 import type { ModelSpec } from './model-catalogue';
 
 /**
- * Tokens in a text when a provider does not report usage: about 4 characters a token for English
- * with BPE tokenizers, rounded up. An estimate; reported usage always wins.
+ * A quick token estimate (about 4 characters a token for English with BPE tokenizers), for local
+ * models (which cost nothing) and for the context-length check before a call.
  */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
+}
+
+let tokenizer: { countTokens(text: string): number } | undefined;
+
+/**
+ * Tokens counted with a real BPE tokenizer (o200k_base, the GPT-4o family's; close for other
+ * models), for a provider that did not report usage. Reported usage always wins. The encoding is
+ * loaded on first use (about 200 ms), so services that never need it never pay for it.
+ */
+export function countTokens(text: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  tokenizer ??= require('gpt-tokenizer/cjs/encoding/o200k_base') as { countTokens(text: string): number };
+  return tokenizer.countTokens(text);
 }
 
 /**

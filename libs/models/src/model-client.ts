@@ -13,7 +13,7 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { AnthropicAdapter } from './anthropic.adapter';
-import { costOf, estimateTokens } from './cost';
+import { costOf, countTokens, estimateTokens } from './cost';
 import { LocalAdapter } from './local/local.adapter';
 import type { ModelAdapter, ModelRequest, ModelResponse, TokenUsage } from './model-adapter';
 import type { ModelCatalogue, ResolvedModel } from './model-catalogue';
@@ -192,9 +192,10 @@ export class ModelClient {
           }
         }, options.deadline),
       );
+      // Chat formats add a few tokens per message around the contents: 3 each, plus 3 to prime the reply.
       const usage = response.usage ?? {
-        inputTokens: estimateTokens(request.system + request.user),
-        outputTokens: estimateTokens(response.text),
+        inputTokens: countTokens(request.system) + countTokens(request.user) + 9,
+        outputTokens: countTokens(response.text),
       };
       const costUsd = costOf(usage, model.price);
       const confidence = confidenceOf(response);

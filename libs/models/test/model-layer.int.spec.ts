@@ -6,6 +6,7 @@ import { startFakeModelProvider, waitFor, type FakeModelProvider } from '@troupe
 import {
   buildPrompt,
   costOf,
+  countTokens,
   DEFAULT_POLICY,
   metricsRegistryText,
   ModelCatalogue,
@@ -427,13 +428,16 @@ describe('cost', () => {
     expect(costOf({ inputTokens: 1_000_000, outputTokens: 1_000_000 }, PRICE)).toBe(0.75);
   });
 
-  it('given a provider that omits usage, when called, then tokens are counted from the texts', async () => {
+  it('given a provider that omits usage, when called, then tokens are counted with the tokenizer', async () => {
     const { router: r } = router();
-    fake.queue('cheap', { content: { reply: 'x'.repeat(80) }, usage: null });
+    const answer = JSON.stringify({ reply: 'Hello world' });
+    fake.queue('cheap', { content: answer, usage: null });
     const g = await run(r, { model: 'oai/cheap' });
-    expect(g.usage.outputTokens).toBeGreaterThanOrEqual(20);
-    expect(g.usage.inputTokens).toBeGreaterThan(10);
-    expect(g.costUsd).toBeGreaterThan(0);
+    expect(countTokens('Hello world')).toBe(2); // o200k_base
+    expect(g.usage.outputTokens).toBe(countTokens(answer));
+    const [system, user] = fake.requests[0].body.messages.map((m: { content: string }) => m.content);
+    expect(g.usage.inputTokens).toBe(countTokens(system) + countTokens(user) + 9);
+    expect(g.costUsd).toBe(costOf(g.usage, PRICE));
   });
 });
 
