@@ -27,6 +27,8 @@ export interface ModelPolicyOptions {
   /** Backoff: full jitter in [0, min(cap, base * 2^(n-1))); a longer `Retry-After` wins. */
   retryBaseMs: number;
   retryCapMs: number;
+  /** The longest `Retry-After` waited for; a longer one fails the model at once (fallbacks move on). */
+  retryAfterCapMs: number;
   /** Consecutive unhealthy failures (timeouts, 5xx, 429) that open a model's circuit. */
   breakerFailures: number;
   /** How long an open circuit waits before letting one trial call through. */
@@ -39,6 +41,7 @@ export const DEFAULT_POLICY: ModelPolicyOptions = {
   maxAttempts: 3,
   retryBaseMs: 250,
   retryCapMs: 10_000,
+  retryAfterCapMs: 30_000,
   breakerFailures: 5,
   breakerHalfOpenMs: 10_000,
 };
@@ -47,6 +50,8 @@ export interface CallOptions {
   /** Aborted when the step's deadline passes: no further try starts, the one in flight is cancelled. */
   deadline: AbortSignal;
   timeoutMs?: number;
+  /** When the deadline passes (`performance.now()` time): a retry that could not start before it is not waited for. */
+  deadlineAt?: number;
   /** Every try is appended here, failed ones included: the job's record of what happened. */
   attempts: ModelAttempt[];
 }
@@ -149,6 +154,9 @@ export class ModelClient {
         if (!(e instanceof ModelError) || !e.retryable || attempt >= this.policy.maxAttempts || options.deadline.aborted) throw e;
         const jitter = Math.random() * Math.min(this.policy.retryCapMs, this.policy.retryBaseMs * 2 ** (attempt - 1));
         const delay = Math.max(jitter, e.details.retryAfterMs ?? 0);
+        // A Retry-After beyond its cap or the deadline is not waited for: the error goes up
+        // at once, so a fallback plan can move to another model instead of idling.
+        if (delay > Math.max(this.policy.retryCapMs, this.policy.retryAfterCapMs) || (options.deadlineAt !== undefined && performance.now() + delay >= options.deadlineAt)) throw e;
         await sleep(delay, options.deadline);
         if (options.deadline.aborted) throw new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed while waiting to retry ${ref}`);
       }

@@ -12,6 +12,8 @@ export const ModelConfigSchema = z.object({
   TROUPE_MODEL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   TROUPE_MODEL_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(250),
   TROUPE_MODEL_RETRY_CAP_MS: z.coerce.number().int().min(1).max(300_000).default(10_000),
+  /** The longest `Retry-After` a call waits for before a retry; longer ones fail over at once. */
+  TROUPE_MODEL_RETRY_AFTER_CAP_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   /** Consecutive unhealthy failures that open a model's circuit. */
   TROUPE_MODEL_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   TROUPE_MODEL_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
@@ -34,6 +36,7 @@ export function createModelRuntime(config: ModelConfig, env: NodeJS.ProcessEnv =
     maxAttempts: config.TROUPE_MODEL_MAX_ATTEMPTS,
     retryBaseMs: config.TROUPE_MODEL_RETRY_BASE_MS,
     retryCapMs: config.TROUPE_MODEL_RETRY_CAP_MS,
+    retryAfterCapMs: config.TROUPE_MODEL_RETRY_AFTER_CAP_MS,
     breakerFailures: config.TROUPE_MODEL_BREAKER_FAILURES,
     breakerHalfOpenMs: config.TROUPE_MODEL_BREAKER_HALF_OPEN_MS,
   });

@@ -46,6 +46,7 @@ interface Run {
   attempts: ModelAttempt[];
   decisions: RoutingDecision[];
   deadline: AbortSignal;
+  deadlineAt: number;
   started: number;
 }
 
@@ -79,11 +80,13 @@ export class ModelRouter {
   async run(request: RouteRequest): Promise<Generation> {
     const { step } = request;
     const deadline = new AbortController();
-    const deadlineTimer = setTimeout(() => deadline.abort(), step.deadlineMs ?? request.deadlineMs);
+    const deadlineMs = step.deadlineMs ?? request.deadlineMs;
+    const deadlineTimer = setTimeout(() => deadline.abort(), deadlineMs);
     const cancel = () => deadline.abort(new ModelError(ModelErrorKind.CANCELLED, 'the step was cancelled (shutting down)'));
     if (request.signal?.aborted) cancel();
     request.signal?.addEventListener('abort', cancel, { once: true });
-    const run: Run = { request, attempts: [], decisions: [], deadline: deadline.signal, started: performance.now() };
+    const started = performance.now();
+    const run: Run = { request, attempts: [], decisions: [], deadline: deadline.signal, deadlineAt: started + deadlineMs, started };
     const candidates: PlanCandidate[] = step.strategy === 'single' ? [{ model: step.model!, weight: 1 }] : step.models!;
     let result: { call: CallResult; model: string; output: unknown } | undefined;
     try {
@@ -161,6 +164,7 @@ export class ModelRouter {
     }
     return this.client.call(candidate.model, this.prompt(run, candidate), {
       deadline: signal,
+      deadlineAt: run.deadlineAt,
       timeoutMs: run.request.step.timeoutMs,
       attempts: run.attempts,
     });

@@ -224,6 +224,19 @@ describe('policies', () => {
     expect(attempts.map((a) => a.errorKind ?? a.outcome)).toEqual(['RATE_LIMITED', 'succeeded']);
   });
 
+  it('given a 429 asking for a minute, when a fallback chain runs, then it moves to the next model at once', async () => {
+    const { router: r } = router();
+    fake.queue('cheap', { status: 429, retryAfter: 60 });
+    fake.queue('claude', { content: { reply: 'no waiting' } });
+    const started = Date.now();
+    const g = await run(r, { strategy: 'fallback', models: ['oai/cheap', 'ant/claude'] });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(g.attempts.map((a) => [a.model, a.errorKind ?? a.outcome])).toEqual([
+      ['oai/cheap', 'RATE_LIMITED'],
+      ['ant/claude', 'succeeded'],
+    ]);
+  });
+
   it('given a provider that hangs, when called with a 200 ms timeout, then it fails as TIMEOUT soon after', async () => {
     const client = new ModelClient(catalogue(), { ...FAST, maxAttempts: 2 });
     fake.queue('cheap', { hang: true });
