@@ -158,7 +158,10 @@ export class ModelClient {
         // at once, so a fallback plan can move to another model instead of idling.
         if (delay > Math.max(this.policy.retryCapMs, this.policy.retryAfterCapMs) || (options.deadlineAt !== undefined && performance.now() + delay >= options.deadlineAt)) throw e;
         await sleep(delay, options.deadline);
-        if (options.deadline.aborted) throw new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed while waiting to retry ${ref}`);
+        if (options.deadline.aborted) {
+          if (options.deadline.reason instanceof ModelError) throw options.deadline.reason; // cancelled, not late
+          throw new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed while waiting to retry ${ref}`);
+        }
       }
     }
   }
