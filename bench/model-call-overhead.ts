@@ -15,7 +15,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const summary = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { p50: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), max: s[s.length - 1] };
@@ -24,7 +25,10 @@ const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 /** The fake provider runs in a child process, so its work does not share the measured event loop. */
 async function startFakeInChild(): Promise<{ openaiBaseUrl: string; close: () => Promise<void> }> {
-  const child = fork(__filename, ['--fake'], { execArgv: ['-r', require.resolve('./ts-register.js')], env: { ...process.env } });
+  const child = fork(__filename, ['--fake'], {
+    execArgv: ['-r', require.resolve('./ts-register.js')],
+    env: { ...process.env },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve(String(m)));
     child.once('exit', (code) => reject(new Error(`fake provider exited with ${code}`)));
@@ -38,7 +42,11 @@ async function startFakeInChild(): Promise<{ openaiBaseUrl: string; close: () =>
 }
 
 async function serveFake() {
-  const fake = await startFakeModelProvider(() => ({ latencyMs: LATENCY_MS, content: { reply: 'benchmark answer' }, usage: { inputTokens: 120, outputTokens: 30 } }));
+  const fake = await startFakeModelProvider(() => ({
+    latencyMs: LATENCY_MS,
+    content: { reply: 'benchmark answer' },
+    usage: { inputTokens: 120, outputTokens: 30 },
+  }));
   fake.requests.push = () => 0; // keep no history: the benchmark sends many thousands
   // Long keep-alive, as real providers have: otherwise the client reconnects for every call and the
   // benchmark measures TCP set-up instead of the call path.
@@ -50,15 +58,31 @@ async function main() {
   const fake = await startFakeInChild();
   const catalogue = ModelCatalogue.fromObject(
     {
-      providers: { bench: { kind: 'openai', baseUrl: fake.openaiBaseUrl, apiKeyEnv: 'TROUPE_BENCH_KEY', maxConcurrency: 1000 } },
-      models: { 'bench/model': { capabilities: { json: true }, price: { inputPerMTok: 0.15, outputPerMTok: 0.6 } } },
+      providers: {
+        bench: {
+          kind: 'openai',
+          baseUrl: fake.openaiBaseUrl,
+          apiKeyEnv: 'TROUPE_BENCH_KEY',
+          maxConcurrency: 1000,
+        },
+      },
+      models: {
+        'bench/model': { capabilities: { json: true }, price: { inputPerMTok: 0.15, outputPerMTok: 0.6 } },
+      },
     },
     { TROUPE_BENCH_KEY: 'sk-bench' },
   );
   const router = new ModelRouter(new ModelClient(catalogue, DEFAULT_POLICY));
   const step = ModelStepSchema.parse({ model: 'bench/model', instructions: 'Reply to the ticket.' });
   const text = 'I was charged twice for my subscription this month, please refund the extra payment.';
-  const classification = { label: 'billing', confidence: 0.9, language: 'en', sentiment: { score: 0, comparative: 0, label: 'neutral' as const }, model: 'local/rules-v1', signals: [] };
+  const classification = {
+    label: 'billing',
+    confidence: 0.9,
+    language: 'en',
+    sentiment: { score: 0, comparative: 0, label: 'neutral' as const },
+    model: 'local/rules-v1',
+    signals: [],
+  };
 
   // The same request a caller would send by hand: same wire format, same body size, parsed the same.
   const directBody = JSON.stringify({
@@ -83,7 +107,12 @@ async function main() {
   };
   const troupe = async () => {
     const started = performance.now();
-    await router.run({ route: 'default', step, data: { input: { text }, classification }, deadlineMs: 30_000 });
+    await router.run({
+      route: 'default',
+      step,
+      data: { input: { text }, classification },
+      deadlineMs: 30_000,
+    });
     return performance.now() - started;
   };
   const round = (fn: () => Promise<number>) => Promise.all(Array.from({ length: CONCURRENCY }, fn));
@@ -106,7 +135,8 @@ async function main() {
   const overheads: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     // Alternate which goes first so neither always meets a warmer or colder process.
-    const [d, t] = i % 2 === 0 ? [await round(direct), await round(troupe)] : [[], []].map(() => [] as number[]);
+    const [d, t] =
+      i % 2 === 0 ? [await round(direct), await round(troupe)] : [[], []].map(() => [] as number[]);
     if (i % 2 === 1) {
       t.push(...(await round(troupe)));
       d.push(...(await round(direct)));
@@ -122,13 +152,21 @@ async function main() {
 
   const d = summary(directTimes);
   const t = summary(troupeTimes);
-  console.log(`model call overhead: ${ROUNDS} rounds x ${CONCURRENCY} concurrent calls, fake provider latency ${LATENCY_MS} ms, node ${process.version}`);
+  console.log(
+    `model call overhead: ${ROUNDS} rounds x ${CONCURRENCY} concurrent calls, fake provider latency ${LATENCY_MS} ms, node ${process.version}`,
+  );
   console.log(`  direct fetch     p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  p99 ${ms(d.p99)}  max ${ms(d.max)}`);
   console.log(`  troupe router    p50 ${ms(t.p50)}  p90 ${ms(t.p90)}  p99 ${ms(t.p99)}  max ${ms(t.max)}`);
-  console.log(`  added overhead   p50 ${ms(t.p50 - d.p50)}  p99 ${ms(t.p99 - d.p99)}   (difference of the two distributions' quantiles)`);
-  console.log(`  CPU per call     direct ${ms(directCpu)}  troupe ${ms(troupeCpu)}  added ${ms(troupeCpu - directCpu)}`);
+  console.log(
+    `  added overhead   p50 ${ms(t.p50 - d.p50)}  p99 ${ms(t.p99 - d.p99)}   (difference of the two distributions' quantiles)`,
+  );
+  console.log(
+    `  CPU per call     direct ${ms(directCpu)}  troupe ${ms(troupeCpu)}  added ${ms(troupeCpu - directCpu)}`,
+  );
   const o = summary(overheads);
-  console.log(`  paired by rank   p50 ${ms(o.p50)}  p99 ${ms(o.p99)}   (sorted per round, troupe[k] - direct[k])`);
+  console.log(
+    `  paired by rank   p50 ${ms(o.p50)}  p99 ${ms(o.p99)}   (sorted per round, troupe[k] - direct[k])`,
+  );
 }
 
 (process.argv.includes('--fake') ? serveFake() : main()).catch((error) => {

@@ -1,10 +1,22 @@
 import { errorFromResponse, errorFromThrown, ModelError, ModelErrorKind } from './model-error';
-import { addApiKey, endpointUrl, type ModelAdapter, type ModelRequest, type ModelResponse } from './model-adapter';
+import {
+  addApiKey,
+  endpointUrl,
+  type ModelAdapter,
+  type ModelRequest,
+  type ModelResponse,
+} from './model-adapter';
 import type { ResolvedModel } from './model-catalogue';
 import { parseJsonOutput, readJsonBody } from './json-output';
 
 const ANTHROPIC_VERSION = '2023-06-01';
-const FINISH: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls', refusal: 'content_filter' };
+const FINISH: Record<string, string> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  tool_use: 'tool_calls',
+  refusal: 'content_filter',
+};
 
 /** The Anthropic Messages API (`POST {baseUrl}/v1/messages`). Plain fetch (see ADR 0002). */
 export class AnthropicAdapter implements ModelAdapter {
@@ -26,16 +38,24 @@ export class AnthropicAdapter implements ModelAdapter {
     if (request.temperature !== undefined) body.temperature = request.temperature;
     let response: Response;
     try {
-      response = await fetch(endpointUrl(provider, '/v1/messages'), { method: 'POST', headers, body: JSON.stringify(body), signal });
+      response = await fetch(endpointUrl(provider, '/v1/messages'), {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        signal,
+      });
     } catch (error) {
       throw errorFromThrown(error, signal.aborted);
     }
     const requestId = response.headers.get('request-id') ?? undefined;
     try {
-      if (!response.ok) throw errorFromResponse(response.status, response.headers, await response.text(), requestId);
+      if (!response.ok)
+        throw errorFromResponse(response.status, response.headers, await response.text(), requestId);
       const json = await readJsonBody(response, requestId);
       if (!Array.isArray(json.content)) {
-        throw new ModelError(ModelErrorKind.MALFORMED_OUTPUT, 'the response has no content blocks', { providerRequestId: requestId });
+        throw new ModelError(ModelErrorKind.MALFORMED_OUTPUT, 'the response has no content blocks', {
+          providerRequestId: requestId,
+        });
       }
       const text = json.content
         .filter((b: { type?: string }) => b.type === 'text')

@@ -47,7 +47,11 @@ export function endpointUrl(provider: ResolvedProvider, path: string): string {
 }
 
 /** Adds the provider's key in the header its API expects. */
-export function addApiKey(headers: Record<string, string>, provider: ResolvedProvider, fallback: 'bearer' | 'x-api-key'): void {
+export function addApiKey(
+  headers: Record<string, string>,
+  provider: ResolvedProvider,
+  fallback: 'bearer' | 'x-api-key',
+): void {
   if (!provider.apiKey) return;
   const style = provider.apiKeyHeader ?? fallback;
   if (style === 'bearer') headers.authorization = `Bearer ${provider.apiKey.reveal()}`;

@@ -3,7 +3,9 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { Secret } from './secret';
 
-const EnvName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name, e.g. TROUPE_OPENAI_API_KEY');
+const EnvName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name, e.g. TROUPE_OPENAI_API_KEY');
 
 export const ProviderSpecSchema = z
   .object({
@@ -33,7 +35,11 @@ export const ProviderSpecSchema = z
   .strict()
   .superRefine((p, ctx) => {
     if (p.kind !== 'local' && !p.baseUrl && !p.baseUrlEnv) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['baseUrl'], message: `a ${p.kind} provider needs baseUrl or baseUrlEnv` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['baseUrl'],
+        message: `a ${p.kind} provider needs baseUrl or baseUrlEnv`,
+      });
     }
   });
 export type ProviderSpec = z.infer<typeof ProviderSpecSchema>;
@@ -52,7 +58,10 @@ export const ModelSpecSchema = z
       .strict()
       .default({}),
     /** USD per million tokens. */
-    price: z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() }).strict().default({ inputPerMTok: 0, outputPerMTok: 0 }),
+    price: z
+      .object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() })
+      .strict()
+      .default({ inputPerMTok: 0, outputPerMTok: 0 }),
     latencyTier: z.enum(['instant', 'fast', 'standard', 'slow']).default('standard'),
   })
   .strict();
@@ -71,7 +80,11 @@ export const ModelCatalogueSchema = z
     for (const ref of Object.keys(c.models)) {
       const provider = ref.slice(0, ref.indexOf('/'));
       if (!(provider in c.providers)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['models', ref], message: `no provider named ${provider}` });
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['models', ref],
+          message: `no provider named ${provider}`,
+        });
       }
     }
   });
@@ -106,10 +119,16 @@ export class ModelCatalogue {
     readonly models: Map<string, ResolvedModel>,
   ) {}
 
-  static fromObject(raw: unknown, env: NodeJS.ProcessEnv = process.env, source = 'model catalogue'): ModelCatalogue {
+  static fromObject(
+    raw: unknown,
+    env: NodeJS.ProcessEnv = process.env,
+    source = 'model catalogue',
+  ): ModelCatalogue {
     const parsed = ModelCatalogueSchema.safeParse(raw);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      const problems = parsed.error.issues
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
       throw new ModelCatalogueError(`${source} is invalid: ${problems}`);
     }
     const providers = new Map<string, ResolvedProvider>();
@@ -118,13 +137,25 @@ export class ModelCatalogue {
       const key = spec.apiKeyEnv ? env[spec.apiKeyEnv] : undefined;
       let unavailableReason: string | undefined;
       if (spec.kind !== 'local' && !baseUrl) unavailableReason = `${spec.baseUrlEnv} is not set`;
-      else if (spec.apiKeyEnv && !key) unavailableReason = `provider ${name} has no API key (${spec.apiKeyEnv} is not set)`;
-      providers.set(name, { ...spec, name, baseUrl: baseUrl?.replace(/\/+$/, ''), apiKey: key ? new Secret(key) : undefined, unavailableReason });
+      else if (spec.apiKeyEnv && !key)
+        unavailableReason = `provider ${name} has no API key (${spec.apiKeyEnv} is not set)`;
+      providers.set(name, {
+        ...spec,
+        name,
+        baseUrl: baseUrl?.replace(/\/+$/, ''),
+        apiKey: key ? new Secret(key) : undefined,
+        unavailableReason,
+      });
     }
     const models = new Map<string, ResolvedModel>();
     for (const [ref, spec] of Object.entries(parsed.data.models)) {
       const slash = ref.indexOf('/');
-      models.set(ref, { ...spec, ref, provider: providers.get(ref.slice(0, slash))!, model: spec.model ?? ref.slice(slash + 1) });
+      models.set(ref, {
+        ...spec,
+        ref,
+        provider: providers.get(ref.slice(0, slash))!,
+        model: spec.model ?? ref.slice(slash + 1),
+      });
     }
     return new ModelCatalogue(providers, models);
   }

@@ -128,7 +128,11 @@ export class ModelClient {
   /** For tests and dashboards: `closed`, `half-open` or `open`. */
   circuitState(ref: string): 'closed' | 'half-open' | 'open' {
     const state = this.breakers.get(ref)?.state;
-    return state === CircuitState.Open || state === CircuitState.Isolated ? 'open' : state === CircuitState.HalfOpen ? 'half-open' : 'closed';
+    return state === CircuitState.Open || state === CircuitState.Isolated
+      ? 'open'
+      : state === CircuitState.HalfOpen
+        ? 'half-open'
+        : 'closed';
   }
 
   async call(ref: string, request: ModelRequest, options: CallOptions): Promise<CallResult> {
@@ -136,14 +140,33 @@ export class ModelClient {
     if (!model) throw new ModelError(ModelErrorKind.UNKNOWN_MODEL, `the model catalogue has no model ${ref}`);
     if (model.provider.unavailableReason) {
       const error = new ModelError(ModelErrorKind.NOT_CONFIGURED, model.provider.unavailableReason);
-      options.attempts.push({ model: ref, try: 1, outcome: 'failed', errorKind: error.kind, error: error.message, latencyMs: 0, costUsd: 0 });
+      options.attempts.push({
+        model: ref,
+        try: 1,
+        outcome: 'failed',
+        errorKind: error.kind,
+        error: error.message,
+        latencyMs: 0,
+        costUsd: 0,
+      });
       throw error;
     }
     // A prompt that cannot fit is refused here, without a paid request; fallbacks move to a larger model.
     const promptTokens = estimateTokens(request.system + request.user);
     if (model.provider.kind !== 'local' && promptTokens > model.capabilities.contextTokens) {
-      const error = new ModelError(ModelErrorKind.CONTEXT_TOO_LONG, `about ${promptTokens} prompt tokens exceed ${ref}'s context of ${model.capabilities.contextTokens}`);
-      options.attempts.push({ model: ref, try: 1, outcome: 'failed', errorKind: error.kind, error: error.message, latencyMs: 0, costUsd: 0 });
+      const error = new ModelError(
+        ModelErrorKind.CONTEXT_TOO_LONG,
+        `about ${promptTokens} prompt tokens exceed ${ref}'s context of ${model.capabilities.contextTokens}`,
+      );
+      options.attempts.push({
+        model: ref,
+        try: 1,
+        outcome: 'failed',
+        errorKind: error.kind,
+        error: error.message,
+        latencyMs: 0,
+        costUsd: 0,
+      });
       throw error;
     }
     for (let attempt = 1; ; attempt++) {
@@ -151,22 +174,41 @@ export class ModelClient {
         return await this.once(model, request, options, attempt);
       } catch (error) {
         const e = error as ModelError;
-        if (!(e instanceof ModelError) || !e.retryable || attempt >= this.policy.maxAttempts || options.deadline.aborted) throw e;
-        const jitter = Math.random() * Math.min(this.policy.retryCapMs, this.policy.retryBaseMs * 2 ** (attempt - 1));
+        if (
+          !(e instanceof ModelError) ||
+          !e.retryable ||
+          attempt >= this.policy.maxAttempts ||
+          options.deadline.aborted
+        )
+          throw e;
+        const jitter =
+          Math.random() * Math.min(this.policy.retryCapMs, this.policy.retryBaseMs * 2 ** (attempt - 1));
         const delay = Math.max(jitter, e.details.retryAfterMs ?? 0);
         // A Retry-After beyond its cap or the deadline is not waited for: the error goes up
         // at once, so a fallback plan can move to another model instead of idling.
-        if (delay > Math.max(this.policy.retryCapMs, this.policy.retryAfterCapMs) || (options.deadlineAt !== undefined && performance.now() + delay >= options.deadlineAt)) throw e;
+        if (
+          delay > Math.max(this.policy.retryCapMs, this.policy.retryAfterCapMs) ||
+          (options.deadlineAt !== undefined && performance.now() + delay >= options.deadlineAt)
+        )
+          throw e;
         await sleep(delay, options.deadline);
         if (options.deadline.aborted) {
           if (options.deadline.reason instanceof ModelError) throw options.deadline.reason; // cancelled, not late
-          throw new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed while waiting to retry ${ref}`);
+          throw new ModelError(
+            ModelErrorKind.DEADLINE_EXCEEDED,
+            `the step's deadline passed while waiting to retry ${ref}`,
+          );
         }
       }
     }
   }
 
-  private async once(model: ResolvedModel, request: ModelRequest, options: CallOptions, attempt: number): Promise<CallResult> {
+  private async once(
+    model: ResolvedModel,
+    request: ModelRequest,
+    options: CallOptions,
+    attempt: number,
+  ): Promise<CallResult> {
     const started = performance.now();
     const span = tracer.startSpan(`chat ${model.model}`, {
       kind: SpanKind.CLIENT,
@@ -210,7 +252,13 @@ export class ModelClient {
       };
       const costUsd = costOf(usage, model.price);
       const confidence = confidenceOf(response);
-      const latencyMs = record({ outcome: 'succeeded', usage, costUsd, confidence, providerRequestId: response.providerRequestId });
+      const latencyMs = record({
+        outcome: 'succeeded',
+        usage,
+        costUsd,
+        confidence,
+        providerRequestId: response.providerRequestId,
+      });
       modelCalls.inc({ model: model.ref, outcome: 'ok' });
       modelTokens.inc({ model: model.ref, direction: 'input' }, usage.inputTokens);
       modelTokens.inc({ model: model.ref, direction: 'output' }, usage.outputTokens);
@@ -228,7 +276,14 @@ export class ModelClient {
       // Malformed answers were still generated: the provider bills them.
       const usage = error.details.usage;
       const costUsd = usage ? costOf(usage, model.price) : 0;
-      record({ outcome: 'failed', errorKind: error.kind, error: error.message, usage, costUsd, providerRequestId: error.details.providerRequestId });
+      record({
+        outcome: 'failed',
+        errorKind: error.kind,
+        error: error.message,
+        usage,
+        costUsd,
+        providerRequestId: error.details.providerRequestId,
+      });
       modelCalls.inc({ model: model.ref, outcome: error.kind });
       if (costUsd > 0) modelCostUsd.inc({ model: model.ref }, costUsd);
       span.setAttribute('error.type', error.kind);
@@ -241,17 +296,29 @@ export class ModelClient {
 
   private normalise(error: unknown, model: ResolvedModel, deadline: AbortSignal): ModelError {
     if (error instanceof BrokenCircuitError) {
-      return new ModelError(ModelErrorKind.CIRCUIT_OPEN, `the circuit for ${model.ref} is open after repeated failures`);
+      return new ModelError(
+        ModelErrorKind.CIRCUIT_OPEN,
+        `the circuit for ${model.ref} is open after repeated failures`,
+      );
     }
     if (error instanceof BulkheadRejectedError) {
-      return new ModelError(ModelErrorKind.BULKHEAD_FULL, `provider ${model.provider.name} is at its concurrency limit and its queue is full`);
+      return new ModelError(
+        ModelErrorKind.BULKHEAD_FULL,
+        `provider ${model.provider.name} is at its concurrency limit and its queue is full`,
+      );
     }
     if (deadline.aborted) {
       // The plan may abort with its own reason (a cancellation); otherwise it is the deadline.
       if (deadline.reason instanceof ModelError) return deadline.reason;
-      return new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed during a call to ${model.ref}`);
+      return new ModelError(
+        ModelErrorKind.DEADLINE_EXCEEDED,
+        `the step's deadline passed during a call to ${model.ref}`,
+      );
     }
     if (error instanceof ModelError) return error;
-    return new ModelError(ModelErrorKind.UNAVAILABLE, `the call to ${model.ref} failed: ${(error as Error)?.message ?? String(error)}`);
+    return new ModelError(
+      ModelErrorKind.UNAVAILABLE,
+      `the call to ${model.ref} failed: ${(error as Error)?.message ?? String(error)}`,
+    );
   }
 }

@@ -40,5 +40,10 @@ export function createModelRuntime(config: ModelConfig, env: NodeJS.ProcessEnv =
     breakerFailures: config.TROUPE_MODEL_BREAKER_FAILURES,
     breakerHalfOpenMs: config.TROUPE_MODEL_BREAKER_HALF_OPEN_MS,
   });
-  return { catalogue, client, router: new ModelRouter(client), deadlineMs: config.TROUPE_MODEL_STEP_DEADLINE_MS };
+  return {
+    catalogue,
+    client,
+    router: new ModelRouter(client),
+    deadlineMs: config.TROUPE_MODEL_STEP_DEADLINE_MS,
+  };
 }

@@ -40,7 +40,12 @@ export class ModelError extends Error {
   constructor(
     readonly kind: ModelErrorKind,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; providerRequestId?: string; usage?: { inputTokens: number; outputTokens: number } } = {},
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      providerRequestId?: string;
+      usage?: { inputTokens: number; outputTokens: number };
+    } = {},
   ) {
     super(message);
     this.name = 'ModelError';
@@ -73,11 +78,18 @@ export function parseRetryAfter(headers: Headers, now = Date.now()): number | un
 const CONTEXT_HINT = /context[_ ]length|maximum context|too many tokens|prompt is too long|context window/i;
 
 /** Classifies a non-2xx provider answer by status and, where status is ambiguous, by the body. */
-export function errorFromResponse(status: number, headers: Headers, bodyText: string, providerRequestId?: string): ModelError {
+export function errorFromResponse(
+  status: number,
+  headers: Headers,
+  bodyText: string,
+  providerRequestId?: string,
+): ModelError {
   // Only the provider's own message goes into the error: never headers (they may echo credentials).
   let message = bodyText.slice(0, 300);
   try {
-    const body = JSON.parse(bodyText) as { error?: { message?: string; type?: string; code?: string } | string };
+    const body = JSON.parse(bodyText) as {
+      error?: { message?: string; type?: string; code?: string } | string;
+    };
     if (typeof body.error === 'object' && body.error?.message) message = body.error.message;
     else if (typeof body.error === 'string') message = body.error;
   } catch {
@@ -102,7 +114,8 @@ export function errorFromResponse(status: number, headers: Headers, bodyText: st
 /** Classifies what fetch threw: our abort (timeout) or a connection failure. */
 export function errorFromThrown(error: unknown, timedOut: boolean): ModelError {
   if (error instanceof ModelError) return error;
-  if (timedOut) return new ModelError(ModelErrorKind.TIMEOUT, 'the provider did not answer within the timeout');
+  if (timedOut)
+    return new ModelError(ModelErrorKind.TIMEOUT, 'the provider did not answer within the timeout');
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
   return new ModelError(ModelErrorKind.UNAVAILABLE, `connection failed: ${detail}`);

@@ -82,12 +82,21 @@ export class ModelRouter {
     const deadline = new AbortController();
     const deadlineMs = step.deadlineMs ?? request.deadlineMs;
     const deadlineTimer = setTimeout(() => deadline.abort(), deadlineMs);
-    const cancel = () => deadline.abort(new ModelError(ModelErrorKind.CANCELLED, 'the step was cancelled (shutting down)'));
+    const cancel = () =>
+      deadline.abort(new ModelError(ModelErrorKind.CANCELLED, 'the step was cancelled (shutting down)'));
     if (request.signal?.aborted) cancel();
     request.signal?.addEventListener('abort', cancel, { once: true });
     const started = performance.now();
-    const run: Run = { request, attempts: [], decisions: [], deadline: deadline.signal, deadlineAt: started + deadlineMs, started };
-    const candidates: PlanCandidate[] = step.strategy === 'single' ? [{ model: step.model!, weight: 1 }] : step.models!;
+    const run: Run = {
+      request,
+      attempts: [],
+      decisions: [],
+      deadline: deadline.signal,
+      deadlineAt: started + deadlineMs,
+      started,
+    };
+    const candidates: PlanCandidate[] =
+      step.strategy === 'single' ? [{ model: step.model!, weight: 1 }] : step.models!;
     let result: { call: CallResult; model: string; output: unknown } | undefined;
     try {
       switch (step.strategy) {
@@ -160,7 +169,12 @@ export class ModelRouter {
 
   private call(run: Run, candidate: PlanCandidate, signal: AbortSignal = run.deadline): Promise<CallResult> {
     if (signal.aborted) {
-      return Promise.reject(new ModelError(ModelErrorKind.DEADLINE_EXCEEDED, `the step's deadline passed before ${candidate.model} was called`));
+      return Promise.reject(
+        new ModelError(
+          ModelErrorKind.DEADLINE_EXCEEDED,
+          `the step's deadline passed before ${candidate.model} was called`,
+        ),
+      );
     }
     return this.client.call(candidate.model, this.prompt(run, candidate), {
       deadline: signal,
@@ -171,7 +185,10 @@ export class ModelRouter {
   }
 
   private fail(run: Run, error: unknown): never {
-    const e = error instanceof ModelError ? error : new ModelError(ModelErrorKind.UNAVAILABLE, String((error as Error)?.message ?? error));
+    const e =
+      error instanceof ModelError
+        ? error
+        : new ModelError(ModelErrorKind.UNAVAILABLE, String((error as Error)?.message ?? error));
     throw new ModelRoutingError(e.kind, e.message, run.attempts, run.decisions);
   }
 
@@ -209,7 +226,11 @@ export class ModelRouter {
     let start = 0;
     if (attempt > 1) {
       start = Math.min(attempt - 1, tiers.length - 1);
-      run.decisions.push({ action: 'escalated', model: tiers[start].model, reason: `regeneration attempt ${attempt}: starting at tier ${start + 1}` });
+      run.decisions.push({
+        action: 'escalated',
+        model: tiers[start].model,
+        reason: `regeneration attempt ${attempt}: starting at tier ${start + 1}`,
+      });
     } else if (classifierConfidence !== undefined && classifierConfidence < threshold) {
       start = 1;
       run.decisions.push({
@@ -227,32 +248,60 @@ export class ModelRouter {
         const confidence = call.confidence;
         best = { call, model: tier.model, output: call.response.output };
         if (confidence === undefined) {
-          run.decisions.push({ action: 'accepted', model: tier.model, reason: 'the model reported no confidence' });
+          run.decisions.push({
+            action: 'accepted',
+            model: tier.model,
+            reason: 'the model reported no confidence',
+          });
           return best;
         }
         if (confidence >= threshold) {
-          run.decisions.push({ action: 'accepted', model: tier.model, reason: `confidence ${confidence.toFixed(2)} >= ${threshold}` });
+          run.decisions.push({
+            action: 'accepted',
+            model: tier.model,
+            reason: `confidence ${confidence.toFixed(2)} >= ${threshold}`,
+          });
           return best;
         }
         if (!next) {
-          run.decisions.push({ action: 'accepted', model: tier.model, reason: `confidence ${confidence.toFixed(2)} < ${threshold}, but it is the last tier` });
+          run.decisions.push({
+            action: 'accepted',
+            model: tier.model,
+            reason: `confidence ${confidence.toFixed(2)} < ${threshold}, but it is the last tier`,
+          });
           return best;
         }
-        run.decisions.push({ action: 'escalated', model: next.model, reason: `confidence ${confidence.toFixed(2)} from ${tier.model} is below ${threshold}` });
+        run.decisions.push({
+          action: 'escalated',
+          model: next.model,
+          reason: `confidence ${confidence.toFixed(2)} from ${tier.model} is below ${threshold}`,
+        });
       } catch (error) {
         const e = error as ModelError;
         if (next && e instanceof ModelError && e.fallbackable) {
-          run.decisions.push({ action: 'fallback', model: next.model, reason: `${tier.model} failed (${describe(e)})` });
+          run.decisions.push({
+            action: 'fallback',
+            model: next.model,
+            reason: `${tier.model} failed (${describe(e)})`,
+          });
           continue;
         }
         if (best) {
-          run.decisions.push({ action: 'kept', model: best.model, reason: `escalation to ${tier.model} failed (${describe(e)}); keeping the lower tier's output` });
+          run.decisions.push({
+            action: 'kept',
+            model: best.model,
+            reason: `escalation to ${tier.model} failed (${describe(e)}); keeping the lower tier's output`,
+          });
           return best;
         }
         if (start > 0 && e instanceof ModelError && e.fallbackable) {
           // The tiers skipped at the start are still better than no answer.
           const lower = tiers.slice(0, start).reverse();
-          run.decisions.push({ action: 'fallback', model: lower[0].model, reason: `every higher tier failed (last: ${tier.model}, ${describe(e)})` });
+          run.decisions.push({
+            action: 'fallback',
+            model: lower[0].model,
+            reason: `every higher tier failed (last: ${tier.model}, ${describe(e)})`,
+          });
           return this.fallback(run, lower, `every higher tier failed (last: ${tier.model}, ${describe(e)})`);
         }
         return this.fail(run, e);
@@ -283,7 +332,10 @@ export class ModelRouter {
     ).finally(() => run.deadline.removeEventListener('abort', forwardDeadline));
     const ok = settled
       .map((s, i) => ({ s, candidate: candidates[i] }))
-      .filter((x): x is { s: PromiseFulfilledResult<CallResult>; candidate: PlanCandidate } => x.s.status === 'fulfilled')
+      .filter(
+        (x): x is { s: PromiseFulfilledResult<CallResult>; candidate: PlanCandidate } =>
+          x.s.status === 'fulfilled',
+      )
       .map((x) => ({ call: x.s.value, model: x.candidate.model, output: x.s.value.response.output }));
     if (ok.length === 0) return this.fail(run, (settled[0] as PromiseRejectedResult).reason);
     const valid = ok.filter((r) => isValid(r.output));
@@ -310,13 +362,22 @@ export class ModelRouter {
         }
         // Map keeps insertion (declared) order, so ties go to the earlier model.
         const [key, winner] = [...votes.entries()].reduce((a, b) => (b[1].count > a[1].count ? b : a));
-        run.decisions.push({ action: 'merged', model: winner.first.model, reason: `majority: "${key}" by ${winner.count} of ${ok.length} answers` });
+        run.decisions.push({
+          action: 'merged',
+          model: winner.first.model,
+          reason: `majority: "${key}" by ${winner.count} of ${ok.length} answers`,
+        });
         return winner.first;
       }
       case 'fields': {
-        const objects = ok.filter((r) => typeof r.output === 'object' && r.output !== null) as { call: CallResult; model: string; output: Record<string, unknown> }[];
+        const objects = ok.filter((r) => typeof r.output === 'object' && r.output !== null) as {
+          call: CallResult;
+          model: string;
+          output: Record<string, unknown>;
+        }[];
         const properties = Object.keys((schema?.properties as Record<string, unknown> | undefined) ?? {});
-        const keys = properties.length > 0 ? properties : [...new Set(objects.flatMap((o) => Object.keys(o.output)))];
+        const keys =
+          properties.length > 0 ? properties : [...new Set(objects.flatMap((o) => Object.keys(o.output)))];
         const merged: Record<string, unknown> = {};
         const sources: string[] = [];
         for (const key of keys) {

@@ -1,9 +1,20 @@
 import { errorFromResponse, errorFromThrown, ModelError, ModelErrorKind } from './model-error';
-import { addApiKey, endpointUrl, type ModelAdapter, type ModelRequest, type ModelResponse } from './model-adapter';
+import {
+  addApiKey,
+  endpointUrl,
+  type ModelAdapter,
+  type ModelRequest,
+  type ModelResponse,
+} from './model-adapter';
 import type { ResolvedModel } from './model-catalogue';
 import { parseJsonOutput, readJsonBody } from './json-output';
 
-const FINISH: Record<string, string> = { stop: 'stop', length: 'length', content_filter: 'content_filter', tool_calls: 'tool_calls' };
+const FINISH: Record<string, string> = {
+  stop: 'stop',
+  length: 'length',
+  content_filter: 'content_filter',
+  tool_calls: 'tool_calls',
+};
 
 /**
  * OpenAI Chat Completions (`POST {baseUrl}/chat/completions`), which OpenAI, Azure-style gateways,
@@ -26,18 +37,28 @@ export class OpenAiCompatibleAdapter implements ModelAdapter {
     if (request.json && model.capabilities.json) body.response_format = { type: 'json_object' };
     let response: Response;
     try {
-      response = await fetch(endpointUrl(provider, '/chat/completions'), { method: 'POST', headers, body: JSON.stringify(body), signal });
+      response = await fetch(endpointUrl(provider, '/chat/completions'), {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+        signal,
+      });
     } catch (error) {
       throw errorFromThrown(error, signal.aborted);
     }
     const requestId = response.headers.get('x-request-id') ?? undefined;
     try {
-      if (!response.ok) throw errorFromResponse(response.status, response.headers, await response.text(), requestId);
+      if (!response.ok)
+        throw errorFromResponse(response.status, response.headers, await response.text(), requestId);
       const json = await readJsonBody(response, requestId);
       const choice = json.choices?.[0];
       const text = choice?.message?.content;
       if (typeof text !== 'string') {
-        throw new ModelError(ModelErrorKind.MALFORMED_OUTPUT, 'the response has no choices[0].message.content', { providerRequestId: requestId });
+        throw new ModelError(
+          ModelErrorKind.MALFORMED_OUTPUT,
+          'the response has no choices[0].message.content',
+          { providerRequestId: requestId },
+        );
       }
       const usage =
         typeof json.usage?.prompt_tokens === 'number'

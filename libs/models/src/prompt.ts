@@ -31,17 +31,27 @@ const DATA_RULE =
 export function buildPrompt(parts: PromptParts, data: PromptData): { system: string; user: string } {
   const system = [parts.instructions?.trim() || 'Complete the task for the data given.', DATA_RULE];
   if (parts.schema) {
-    system.push(`Answer with exactly one JSON object that satisfies this JSON Schema, and nothing else: ${JSON.stringify(parts.schema)}`);
+    system.push(
+      `Answer with exactly one JSON object that satisfies this JSON Schema, and nothing else: ${JSON.stringify(parts.schema)}`,
+    );
   }
   if (parts.askConfidence) {
-    system.push('Include a numeric field "confidence" between 0 and 1: how sure you are that the answer is correct.');
+    system.push(
+      'Include a numeric field "confidence" between 0 and 1: how sure you are that the answer is correct.',
+    );
   }
   if (data.previousErrors?.length) {
-    system.push('An earlier answer failed validation; the errors are in "previousErrors". Produce an answer without them.');
+    system.push(
+      'An earlier answer failed validation; the errors are in "previousErrors". Produce an answer without them.',
+    );
   }
   const user: Record<string, unknown> = { input: data.input.text };
   if (data.classification) {
-    user.classification = { label: data.classification.label, language: data.classification.language, sentiment: data.classification.sentiment.label };
+    user.classification = {
+      label: data.classification.label,
+      language: data.classification.language,
+      sentiment: data.classification.sentiment.label,
+    };
   }
   if (data.previousErrors?.length) user.previousErrors = data.previousErrors;
   if (data.extra) Object.assign(user, data.extra);

@@ -54,22 +54,39 @@ export async function startFakeModelProvider(initial?: FakeScript) {
   const server = await listenOnLoopback(async (req, raw, res) => {
     // Any path ending in /chat/completions is the OpenAI format (Azure-style deployment paths too).
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
-    const format = path.endsWith('/chat/completions') ? 'openai' : path === '/v1/messages' ? 'anthropic' : undefined;
+    const format = path.endsWith('/chat/completions')
+      ? 'openai'
+      : path === '/v1/messages'
+        ? 'anthropic'
+        : undefined;
     if (req.method !== 'POST' || !format) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'no such route' } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: 'no such route' } }));
       return;
     }
     let body: any;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'body is not JSON' } }));
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: 'body is not JSON' } }));
       return;
     }
-    const request: FakeRequest = { format, url: req.url ?? '', model: String(body.model), body, headers: req.headers, index: counter++, receivedAt: Date.now() };
+    const request: FakeRequest = {
+      format,
+      url: req.url ?? '',
+      model: String(body.model),
+      body,
+      headers: req.headers,
+      index: counter++,
+      receivedAt: Date.now(),
+    };
     requests.push(request);
     const queued = queues.get(request.model);
-    const reply = queued && queued.length > 0 ? (queued.length > 1 ? queued.shift()! : queued[0]) : await script(request);
+    const reply =
+      queued && queued.length > 0 ? (queued.length > 1 ? queued.shift()! : queued[0]) : await script(request);
     if (reply.hang) return; // the socket stays open until the client aborts or the fake closes
     // Unref'd: a delayed answer to a request the client gave up on must not keep a test process alive.
     if (reply.latencyMs) await new Promise((r) => setTimeout(r, reply.latencyMs).unref());
@@ -112,8 +129,22 @@ export async function startFakeModelProvider(initial?: FakeScript) {
             object: 'chat.completion',
             created: Math.floor(Date.now() / 1000),
             model: request.model,
-            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: OPENAI_FINISH[finish] ?? finish }],
-            ...(usage ? { usage: { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens } } : {}),
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content },
+                finish_reason: OPENAI_FINISH[finish] ?? finish,
+              },
+            ],
+            ...(usage
+              ? {
+                  usage: {
+                    prompt_tokens: usage.inputTokens,
+                    completion_tokens: usage.outputTokens,
+                    total_tokens: usage.inputTokens + usage.outputTokens,
+                  },
+                }
+              : {}),
           }
         : {
             id: `msg_${id}`,
@@ -123,7 +154,9 @@ export async function startFakeModelProvider(initial?: FakeScript) {
             content: [{ type: 'text', text: content }],
             stop_reason: ANTHROPIC_FINISH[finish] ?? finish,
             stop_sequence: null,
-            ...(usage ? { usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens } } : {}),
+            ...(usage
+              ? { usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens } }
+              : {}),
           };
     res.writeHead(200, headers).end(JSON.stringify(payload));
   }

@@ -13,7 +13,9 @@ import { GenerationService } from '../src/generation/generation.service';
 let fake: FakeModelProvider;
 let service: GenerationService;
 const repo = resolve(__dirname, '../../..');
-const workflow = WorkflowDefinitionSchema.parse(parse(readFileSync(resolve(repo, 'workflows/support-ticket-reply.v1.yaml'), 'utf8')));
+const workflow = WorkflowDefinitionSchema.parse(
+  parse(readFileSync(resolve(repo, 'workflows/support-ticket-reply.v1.yaml'), 'utf8')),
+);
 
 beforeAll(async () => {
   fake = await startFakeModelProvider();
@@ -34,22 +36,46 @@ const job = (confidence: number, label = 'billing') =>
     tenantId: 'acme',
     workflow,
     input: { text: 'I was charged twice for my subscription.' },
-    classification: { label, confidence, language: 'en', sentiment: { score: 0, comparative: 0, label: 'neutral' }, model: 'local/rules-v1', signals: [] },
+    classification: {
+      label,
+      confidence,
+      language: 'en',
+      sentiment: { score: 0, comparative: 0, label: 'neutral' },
+      model: 'local/rules-v1',
+      signals: [],
+    },
   });
-const reply = { reply: 'Hello, we are looking into the double charge for you.', label: 'billing', tone: 'neutral', language: 'en' };
+const reply = {
+  reply: 'Hello, we are looking into the double charge for you.',
+  label: 'billing',
+  tone: 'neutral',
+  language: 'en',
+};
 
 describe('generation service', () => {
   it('given a confident classification, when generated, then the local template answers and no provider is called', async () => {
     const outcome = await service.generate(job(0.9));
-    expect(outcome).toMatchObject({ kind: 'generated', generation: { model: 'local/templated-reply', strategy: 'cascade', costUsd: 0, attempt: 1 } });
+    expect(outcome).toMatchObject({
+      kind: 'generated',
+      generation: { model: 'local/templated-reply', strategy: 'cascade', costUsd: 0, attempt: 1 },
+    });
     expect(fake.requests).toHaveLength(0);
   });
 
   it('given a regeneration with validation errors, when generated, then the cascade starts one tier up and the errors reach the model as data', async () => {
-    fake.queue('gpt-4o-mini', { content: reply, confidence: 0.9, usage: { inputTokens: 400, outputTokens: 100 } });
-    const previousErrors = [{ code: 'SCHEMA_VIOLATION', path: '/reply', message: 'must NOT have fewer than 20 characters' }];
+    fake.queue('gpt-4o-mini', {
+      content: reply,
+      confidence: 0.9,
+      usage: { inputTokens: 400, outputTokens: 100 },
+    });
+    const previousErrors = [
+      { code: 'SCHEMA_VIOLATION', path: '/reply', message: 'must NOT have fewer than 20 characters' },
+    ];
     const outcome = await service.generate(job(0.9), { attempt: 2, previousErrors });
-    expect(outcome).toMatchObject({ kind: 'generated', generation: { model: 'openai/gpt-4o-mini', attempt: 2, costUsd: 0.00012, output: reply } });
+    expect(outcome).toMatchObject({
+      kind: 'generated',
+      generation: { model: 'openai/gpt-4o-mini', attempt: 2, costUsd: 0.00012, output: reply },
+    });
     const [system, user] = fake.requests[0].body.messages;
     expect(JSON.parse(user.content).previousErrors).toEqual(previousErrors);
     expect(system.content).not.toContain('fewer than 20 characters');
@@ -57,8 +83,16 @@ describe('generation service', () => {
 
   it('given a workflow naming a model the catalogue does not know, when generated, then the outcome is an UNKNOWN_MODEL failure', async () => {
     const broken = job(0.9);
-    broken.workflow.generation.routes.default = { ...broken.workflow.generation.routes.default, strategy: 'single', model: 'openai/gpt-imaginary' };
+    broken.workflow.generation.routes.default = {
+      ...broken.workflow.generation.routes.default,
+      strategy: 'single',
+      model: 'openai/gpt-imaginary',
+    };
     const outcome = await service.generate(broken);
-    expect(outcome).toMatchObject({ kind: 'failed', code: GenerationErrorCode.UNKNOWN_MODEL, reason: expect.stringContaining('openai/gpt-imaginary') });
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      code: GenerationErrorCode.UNKNOWN_MODEL,
+      reason: expect.stringContaining('openai/gpt-imaginary'),
+    });
   });
 });

@@ -23,7 +23,8 @@ export class LocalAdapter implements ModelAdapter {
         break;
       }
       case 'templated-reply': {
-        if (!request.classification) throw new ModelError(ModelErrorKind.INVALID_REQUEST, 'templated-reply needs a classification');
+        if (!request.classification)
+          throw new ModelError(ModelErrorKind.INVALID_REQUEST, 'templated-reply needs a classification');
         output = templatedReply(request.input.text, request.classification);
         // The template is only as right as the label it was chosen by.
         confidence = request.classification.confidence;
@@ -37,7 +38,10 @@ export class LocalAdapter implements ModelAdapter {
       text,
       output,
       finishReason: 'stop',
-      usage: { inputTokens: estimateTokens(request.system + request.input.text), outputTokens: estimateTokens(text) },
+      usage: {
+        inputTokens: estimateTokens(request.system + request.input.text),
+        outputTokens: estimateTokens(text),
+      },
       confidence,
     };
   }

@@ -15,7 +15,15 @@ export interface GenerateOptions {
 
 export type GenerationOutcome =
   | { kind: 'generated'; route: string; generation: Generation }
-  | { kind: 'failed'; route: string; code: GenerationErrorCode; reason: string; attempts: ModelAttempt[]; costUsd: number; attempt: number };
+  | {
+      kind: 'failed';
+      route: string;
+      code: GenerationErrorCode;
+      reason: string;
+      attempts: ModelAttempt[];
+      costUsd: number;
+      attempt: number;
+    };
 
 /**
  * Routes a classified job to its workflow's plan for the label and runs it through the model layer.
@@ -38,7 +46,11 @@ export class GenerationService {
       const generation = await this.models.router.run({
         route,
         step,
-        data: { input: job.input, classification: job.classification, previousErrors: options.previousErrors },
+        data: {
+          input: job.input,
+          classification: job.classification,
+          previousErrors: options.previousErrors,
+        },
         schema: job.workflow.output.schema,
         attempt,
         classifierConfidence: job.classification.confidence,
@@ -49,8 +61,19 @@ export class GenerationService {
     } catch (error) {
       if (!(error instanceof ModelRoutingError)) throw error;
       const tried = error.attempts.map((a) => `${a.model}#${a.try} ${a.errorKind ?? a.outcome}`).join(', ');
-      const reason = error.kind === ModelErrorKind.UNKNOWN_MODEL ? error.message : `${error.message}${tried ? ` (attempts: ${tried})` : ''}`;
-      return { kind: 'failed', route, code: generationErrorCode(error.kind), reason, attempts: error.attempts, costUsd: error.costUsd, attempt };
+      const reason =
+        error.kind === ModelErrorKind.UNKNOWN_MODEL
+          ? error.message
+          : `${error.message}${tried ? ` (attempts: ${tried})` : ''}`;
+      return {
+        kind: 'failed',
+        route,
+        code: generationErrorCode(error.kind),
+        reason,
+        attempts: error.attempts,
+        costUsd: error.costUsd,
+        attempt,
+      };
     }
   }
 }

@@ -3,8 +3,21 @@ import type { ModelAttempt } from '@troupe/contracts';
 import { BatchInsert, type MessageContext } from '@troupe/messaging';
 
 const COLUMNS = [
-  'job_id', 'tenant_id', 'workflow_id', 'route', 'model', 'input_tokens', 'output_tokens', 'cost_usd', 'latency_ms',
-  'generation_attempt', 'try', 'outcome', 'error_kind', 'strategy', 'chosen',
+  'job_id',
+  'tenant_id',
+  'workflow_id',
+  'route',
+  'model',
+  'input_tokens',
+  'output_tokens',
+  'cost_usd',
+  'latency_ms',
+  'generation_attempt',
+  'try',
+  'outcome',
+  'error_kind',
+  'strategy',
+  'chosen',
 ];
 
 @Injectable()
@@ -18,11 +31,26 @@ export class GenerationsRepository {
   ): void {
     const insert = ctx.deferred('generations', () => new BatchInsert('generations', COLUMNS));
     // The chosen attempt is the last successful try of the model the job used.
-    const chosen = step.chosenModel ? attempts.map((a) => a.outcome === 'succeeded' && step.chosenModel!.split('+').includes(a.model)) : [];
+    const chosen = step.chosenModel
+      ? attempts.map((a) => a.outcome === 'succeeded' && step.chosenModel!.split('+').includes(a.model))
+      : [];
     attempts.forEach((a, i) =>
       insert.add([
-        job.jobId, job.tenantId, job.workflowId, step.route, a.model, a.usage?.inputTokens ?? 0, a.usage?.outputTokens ?? 0,
-        a.costUsd, a.latencyMs, step.attempt, a.try, a.outcome, a.errorKind ?? null, step.strategy ?? null, chosen[i] ?? false,
+        job.jobId,
+        job.tenantId,
+        job.workflowId,
+        step.route,
+        a.model,
+        a.usage?.inputTokens ?? 0,
+        a.usage?.outputTokens ?? 0,
+        a.costUsd,
+        a.latencyMs,
+        step.attempt,
+        a.try,
+        a.outcome,
+        a.errorKind ?? null,
+        step.strategy ?? null,
+        chosen[i] ?? false,
       ]),
     );
   }

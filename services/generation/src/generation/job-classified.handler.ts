@@ -27,7 +27,12 @@ export class JobClassifiedHandler {
     const ids = { jobId: job.jobId, tenantId: job.tenantId, workflowId: job.workflow.id };
     if (outcome.kind === 'generated') {
       const g = outcome.generation;
-      this.generations.record(ctx, ids, { route: g.route, strategy: g.strategy, attempt: g.attempt ?? 1, chosenModel: g.model }, g.attempts);
+      this.generations.record(
+        ctx,
+        ids,
+        { route: g.route, strategy: g.strategy, attempt: g.attempt ?? 1, chosenModel: g.model },
+        g.attempts,
+      );
       ctx.emit({ type: JOB_GENERATED_V1, data: { ...job, generation: g } });
       return;
     }
@@ -35,7 +40,13 @@ export class JobClassifiedHandler {
     this.generations.record(ctx, ids, { route: outcome.route, attempt: outcome.attempt }, outcome.attempts);
     ctx.emit({
       type: JOB_FAILED_V1,
-      data: { jobId: job.jobId, tenantId: job.tenantId, stage: 'generation', code: outcome.code, reason: outcome.reason },
+      data: {
+        jobId: job.jobId,
+        tenantId: job.tenantId,
+        stage: 'generation',
+        code: outcome.code,
+        reason: outcome.reason,
+      },
     });
   }
 }
