@@ -1,11 +1,13 @@
 /**
  * Added overhead of Troupe's model call path (router -> client -> breaker -> bulkhead -> adapter,
- * with prompt building, JSON parsing, cost and metrics) over a direct fetch of the same fake
- * provider, at a fixed 50 ms provider latency and 100 concurrent calls. Printed, never asserted.
+ * with prompt building, JSON parsing, cost and metrics) over a direct HTTP call (node:http,
+ * keep-alive) to the same fake provider, at a fixed 50 ms provider latency and 100 concurrent
+ * calls. Printed, never asserted.
  *
  *   npm run bench:models            # BENCH_ROUNDS=30 BENCH_CONCURRENCY=100 BENCH_LATENCY_MS=50
  */
 import { fork } from 'node:child_process';
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ModelStepSchema } from '@troupe/contracts';
 import { DEFAULT_POLICY, ModelCatalogue, ModelClient, ModelRouter } from '@troupe/models';
@@ -94,9 +96,42 @@ async function main() {
     max_tokens: 1024,
     response_format: { type: 'json_object' },
   });
-  const direct = async () => {
+  // The direct call: node:http with its own keep-alive agent, the cheapest plain client.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  const target = new URL(`${fake.openaiBaseUrl}/chat/completions`);
+  const direct = () =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const request = http.request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            authorization: 'Bearer sk-bench',
+            'content-length': Buffer.byteLength(directBody),
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (c: Buffer) => chunks.push(c));
+          response.on('end', () => {
+            const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              choices: { message: { content: string } }[];
+            };
+            JSON.parse(json.choices[0].message.content);
+            resolve(performance.now() - started);
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(directBody);
+    });
+  // For reference only: the same call with fetch (undici), which the adapters do not use.
+  const viaFetch = async () => {
     const started = performance.now();
-    const response = await fetch(`${fake.openaiBaseUrl}/chat/completions`, {
+    const response = await fetch(target, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
       body: directBody,
@@ -130,6 +165,8 @@ async function main() {
   };
   const directCpu = await cpuPerCall(direct);
   const troupeCpu = await cpuPerCall(troupe);
+  await round(viaFetch);
+  const fetchCpu = await cpuPerCall(viaFetch);
   const directTimes: number[] = [];
   const troupeTimes: number[] = [];
   const overheads: number[] = [];
@@ -155,13 +192,14 @@ async function main() {
   console.log(
     `model call overhead: ${ROUNDS} rounds x ${CONCURRENCY} concurrent calls, fake provider latency ${LATENCY_MS} ms, node ${process.version}`,
   );
-  console.log(`  direct fetch     p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  p99 ${ms(d.p99)}  max ${ms(d.max)}`);
+  console.log(`  direct http      p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  p99 ${ms(d.p99)}  max ${ms(d.max)}`);
   console.log(`  troupe router    p50 ${ms(t.p50)}  p90 ${ms(t.p90)}  p99 ${ms(t.p99)}  max ${ms(t.max)}`);
   console.log(
     `  added overhead   p50 ${ms(t.p50 - d.p50)}  p99 ${ms(t.p99 - d.p99)}   (difference of the two distributions' quantiles)`,
   );
   console.log(
-    `  CPU per call     direct ${ms(directCpu)}  troupe ${ms(troupeCpu)}  added ${ms(troupeCpu - directCpu)}`,
+    `  CPU per call     direct ${ms(directCpu)}  troupe ${ms(troupeCpu)}  added ${ms(troupeCpu - directCpu)}` +
+      `   (fetch, for reference: ${ms(fetchCpu)})`,
   );
   const o = summary(overheads);
   console.log(

@@ -7,7 +7,8 @@ import {
   type ModelResponse,
 } from './model-adapter';
 import type { ResolvedModel } from './model-catalogue';
-import { parseJsonOutput, readJsonBody } from './json-output';
+import { postJson, type HttpResponse } from './http-transport';
+import { parseJsonBody, parseJsonOutput } from './json-output';
 
 const ANTHROPIC_VERSION = '2023-06-01';
 const FINISH: Record<string, string> = {
@@ -18,7 +19,7 @@ const FINISH: Record<string, string> = {
   refusal: 'content_filter',
 };
 
-/** The Anthropic Messages API (`POST {baseUrl}/v1/messages`). Plain fetch (see ADR 0002). */
+/** The Anthropic Messages API (`POST {baseUrl}/v1/messages`). Plain HTTP, no SDK (see ADR 0006). */
 export class AnthropicAdapter implements ModelAdapter {
   async call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
     const provider = model.provider;
@@ -36,22 +37,18 @@ export class AnthropicAdapter implements ModelAdapter {
       max_tokens: request.maxOutputTokens ?? model.capabilities.maxOutputTokens,
     };
     if (request.temperature !== undefined) body.temperature = request.temperature;
-    let response: Response;
+    let response: HttpResponse;
     try {
-      response = await fetch(endpointUrl(provider, '/v1/messages'), {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal,
-      });
+      response = await postJson(endpointUrl(provider, '/v1/messages'), headers, JSON.stringify(body), signal);
     } catch (error) {
       throw errorFromThrown(error, signal.aborted);
     }
     const requestId = response.headers.get('request-id') ?? undefined;
     try {
-      if (!response.ok)
-        throw errorFromResponse(response.status, response.headers, await response.text(), requestId);
-      const json = await readJsonBody(response, requestId);
+      if (response.status < 200 || response.status >= 300) {
+        throw errorFromResponse(response.status, response.headers, response.text, requestId);
+      }
+      const json = parseJsonBody(response.status, response.text, requestId);
       if (!Array.isArray(json.content)) {
         throw new ModelError(ModelErrorKind.MALFORMED_OUTPUT, 'the response has no content blocks', {
           providerRequestId: requestId,

@@ -31,20 +31,16 @@ export function parseJsonOutput(
   return value as Record<string, unknown>;
 }
 
-/** Reads a provider's body, failing as malformed output when a 2xx body is not JSON. */
-export async function readJsonBody(
-  response: Response,
-  providerRequestId?: string,
-): Promise<Record<string, any>> {
-  const text = await response.text();
+/** Parses a provider's 2xx body, failing as malformed output when it is not JSON. */
+export function parseJsonBody(status: number, text: string, providerRequestId?: string): Record<string, any> {
   try {
     return JSON.parse(text) as Record<string, any>;
   } catch {
     throw new ModelError(
       ModelErrorKind.MALFORMED_OUTPUT,
-      `the provider answered ${response.status} with a body that is not JSON`,
+      `the provider answered ${status} with a body that is not JSON`,
       {
-        status: response.status,
+        status,
         providerRequestId,
       },
     );

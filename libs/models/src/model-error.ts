@@ -65,7 +65,10 @@ export class ModelError extends Error {
 }
 
 /** `Retry-After` as seconds or an HTTP date, in milliseconds; also OpenAI's `retry-after-ms`. */
-export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: { get(name: string): string | null },
+  now = Date.now(),
+): number | undefined {
   const ms = headers.get('retry-after-ms');
   if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
   const value = headers.get('retry-after');
@@ -80,7 +83,7 @@ const CONTEXT_HINT = /context[_ ]length|maximum context|too many tokens|prompt i
 /** Classifies a non-2xx provider answer by status and, where status is ambiguous, by the body. */
 export function errorFromResponse(
   status: number,
-  headers: Headers,
+  headers: { get(name: string): string | null },
   bodyText: string,
   providerRequestId?: string,
 ): ModelError {
@@ -116,7 +119,7 @@ export function errorFromThrown(error: unknown, timedOut: boolean): ModelError {
   if (error instanceof ModelError) return error;
   if (timedOut)
     return new ModelError(ModelErrorKind.TIMEOUT, 'the provider did not answer within the timeout');
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const detail = e?.code ?? e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(error);
   return new ModelError(ModelErrorKind.UNAVAILABLE, `connection failed: ${detail}`);
 }

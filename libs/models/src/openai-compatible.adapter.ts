@@ -7,7 +7,8 @@ import {
   type ModelResponse,
 } from './model-adapter';
 import type { ResolvedModel } from './model-catalogue';
-import { parseJsonOutput, readJsonBody } from './json-output';
+import { postJson, type HttpResponse } from './http-transport';
+import { parseJsonBody, parseJsonOutput } from './json-output';
 
 const FINISH: Record<string, string> = {
   stop: 'stop',
@@ -18,7 +19,7 @@ const FINISH: Record<string, string> = {
 
 /**
  * OpenAI Chat Completions (`POST {baseUrl}/chat/completions`), which OpenAI, Azure-style gateways,
- * Ollama, vLLM, llama.cpp server, LiteLLM and OpenRouter all speak. Plain fetch (see ADR 0002).
+ * Ollama, vLLM, llama.cpp server, LiteLLM and OpenRouter all speak. Plain HTTP, no SDK (see ADR 0006).
  */
 export class OpenAiCompatibleAdapter implements ModelAdapter {
   async call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
@@ -35,22 +36,23 @@ export class OpenAiCompatibleAdapter implements ModelAdapter {
     };
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.json && model.capabilities.json) body.response_format = { type: 'json_object' };
-    let response: Response;
+    let response: HttpResponse;
     try {
-      response = await fetch(endpointUrl(provider, '/chat/completions'), {
-        method: 'POST',
+      response = await postJson(
+        endpointUrl(provider, '/chat/completions'),
         headers,
-        body: JSON.stringify(body),
+        JSON.stringify(body),
         signal,
-      });
+      );
     } catch (error) {
       throw errorFromThrown(error, signal.aborted);
     }
     const requestId = response.headers.get('x-request-id') ?? undefined;
     try {
-      if (!response.ok)
-        throw errorFromResponse(response.status, response.headers, await response.text(), requestId);
-      const json = await readJsonBody(response, requestId);
+      if (response.status < 200 || response.status >= 300) {
+        throw errorFromResponse(response.status, response.headers, response.text, requestId);
+      }
+      const json = parseJsonBody(response.status, response.text, requestId);
       const choice = json.choices?.[0];
       const text = choice?.message?.content;
       if (typeof text !== 'string') {
@@ -74,7 +76,6 @@ export class OpenAiCompatibleAdapter implements ModelAdapter {
         providerRequestId,
       };
     } catch (error) {
-      // A body cut off by our timeout surfaces here, not at fetch().
       throw errorFromThrown(error, signal.aborted);
     }
   }
