@@ -152,32 +152,36 @@ async function main() {
   };
   const round = (fn: () => Promise<number>) => Promise.all(Array.from({ length: CONCURRENCY }, fn));
 
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 10; i++) {
     await round(direct); // warm-up: connections, JIT
     await round(troupe);
+    await round(viaFetch);
   }
-  // CPU time per call in this process: the overhead that does not depend on the machine's load.
-  const cpuPerCall = async (fn: () => Promise<number>) => {
+  // CPU time per call in this process, summed over every measured round: the overhead that does
+  // not depend on how busy the machine is.
+  const cpu = { direct: 0, troupe: 0, fetch: 0 };
+  const measured = async (name: keyof typeof cpu, fn: () => Promise<number>) => {
     const before = process.cpuUsage();
-    for (let i = 0; i < 5; i++) await round(fn);
+    const times = await round(fn);
     const used = process.cpuUsage(before);
-    return (used.user + used.system) / 1000 / (5 * CONCURRENCY);
+    cpu[name] += (used.user + used.system) / 1000;
+    return times;
   };
-  const directCpu = await cpuPerCall(direct);
-  const troupeCpu = await cpuPerCall(troupe);
-  await round(viaFetch);
-  const fetchCpu = await cpuPerCall(viaFetch);
   const directTimes: number[] = [];
   const troupeTimes: number[] = [];
   const overheads: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     // Alternate which goes first so neither always meets a warmer or colder process.
-    const [d, t] =
-      i % 2 === 0 ? [await round(direct), await round(troupe)] : [[], []].map(() => [] as number[]);
-    if (i % 2 === 1) {
-      t.push(...(await round(troupe)));
-      d.push(...(await round(direct)));
+    let d: number[];
+    let t: number[];
+    if (i % 2 === 0) {
+      d = await measured('direct', direct);
+      t = await measured('troupe', troupe);
+    } else {
+      t = await measured('troupe', troupe);
+      d = await measured('direct', direct);
     }
+    if (i % 5 === 0) await measured('fetch', viaFetch);
     directTimes.push(...d);
     troupeTimes.push(...t);
     // Per-position differences of the sorted samples of this round: the overhead distribution.
@@ -185,6 +189,9 @@ async function main() {
     const ts = [...t].sort((a, b) => a - b);
     ts.forEach((x, k) => overheads.push(x - ds[k]));
   }
+  const directCpu = cpu.direct / (ROUNDS * CONCURRENCY);
+  const troupeCpu = cpu.troupe / (ROUNDS * CONCURRENCY);
+  const fetchCpu = cpu.fetch / (Math.ceil(ROUNDS / 5) * CONCURRENCY);
   await fake.close();
 
   const d = summary(directTimes);
