@@ -1,9 +1,11 @@
+import { Client } from 'pg';
 import {
   createTestDatabase,
   freePort,
   readTopicUntil,
   resetTroupeTopics,
   ServiceProcess,
+  startFakeModelProvider,
   startOtlpReceiver,
   startTcpProxy,
   startWebhookReceiver,
@@ -18,10 +20,14 @@ const SECRET = 'whsec_' + Buffer.from('troupe-e2e-webhook-secret-0123456789').to
 const ACME_KEY = 'acme-e2e-key-0123456789';
 const GLOBEX_KEY = 'globex-e2e-key-0123456789';
 const SERVICES = ['intake', 'classification', 'generation', 'validation', 'delivery'] as const;
+// Provider keys: sent to the fake provider, and never to appear in a log, an event or a span.
+const OPENAI_KEY = 'sk-e2e-OPENAI-5b1e9d2c7a4f';
+const ANTHROPIC_KEY = 'sk-ant-e2e-ANTHROPIC-8c3f0a6d';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
+let models: Awaited<ReturnType<typeof startFakeModelProvider>>;
 const services = new Map<string, ServiceProcess>();
 let api: string;
 let baseEnv: Record<string, string>;
@@ -31,6 +37,17 @@ beforeAll(async () => {
   db = await createTestDatabase('e2e');
   receiver = await startWebhookReceiver(SECRET);
   otlp = await startOtlpReceiver();
+  // The example workflows' remote models point at the fake: Anthropic is down (document-summary
+  // falls back to the local summary), OpenAI answers (support-ticket-reply's cascade escalates to it).
+  models = await startFakeModelProvider((request) =>
+    request.format === 'anthropic'
+      ? { status: 503, errorMessage: 'overloaded' }
+      : {
+          content: { reply: 'Hello,\n\nThank you for your message. A member of our team will answer your question today.', label: 'general', tone: 'friendly', language: 'en' },
+          confidence: 0.93,
+          usage: { inputTokens: 1000, outputTokens: 200 },
+        },
+  );
   const env = (baseEnv = {
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
@@ -44,6 +61,11 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '200',
     OTEL_TRACES_EXPORTER: 'otlp',
+    TROUPE_OPENAI_BASE_URL: models.openaiBaseUrl,
+    TROUPE_OPENAI_API_KEY: OPENAI_KEY,
+    TROUPE_ANTHROPIC_BASE_URL: models.anthropicBaseUrl,
+    TROUPE_ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+    TROUPE_MODEL_RETRY_BASE_MS: '20',
   });
   // Intake first: it creates the topics; the others join after.
   for (const name of SERVICES) services.set(name, new ServiceProcess(name, await freePort(), env));
@@ -56,6 +78,7 @@ afterAll(async () => {
   const codes = await Promise.all([...services.values()].map((s) => s.stop()));
   await receiver?.close();
   await otlp?.close();
+  await models?.close();
   await db?.drop();
   // Every service shut down cleanly on SIGTERM (drained, committed, closed).
   expect(codes).toEqual(SERVICES.map(() => 0));
@@ -166,6 +189,72 @@ describe('a job through the pipeline', () => {
       const parent = spans.find((s) => s.spanId === consumed!.parentSpanId);
       expect(parent?.name).toBe(`publish ${topic}`);
     }
+  });
+});
+
+describe('the model layer in the pipeline', () => {
+  const generatedEvent = async (jobId: string) => {
+    const messages = await readTopicUntil('troupe.job.generated', (ms) => ms.some((m) => m.key?.toString() === jobId));
+    return JSON.parse(messages.find((m) => m.key?.toString() === jobId)!.value!.toString()) as Record<string, any>;
+  };
+
+  it('given Anthropic down, when a document is summarised, then generation falls back to the local model and the event says why', async () => {
+    const { body } = await submit({ workflow: 'document-summary', input: { text: 'The quarterly report shows revenue growth. Costs fell. Analysis follows.' }, webhook: { url: receiver.url } });
+    await waitFor(async () => (await job(body.id)).body.status === 'delivered', { description: 'the summary to be delivered' });
+    const { generation } = await generatedEvent(body.id);
+    expect(generation.model).toBe('local/extractive-summary');
+    expect(generation.strategy).toBe('fallback');
+    // Either the 503s of this job, or the circuit they (and earlier jobs) opened.
+    expect(generation.attempts[0]).toMatchObject({ model: 'anthropic/claude-3-5-haiku', outcome: 'failed', errorKind: expect.stringMatching(/^(UNAVAILABLE|CIRCUIT_OPEN)$/) });
+    expect(generation.attempts.at(-1)).toMatchObject({ model: 'local/extractive-summary', outcome: 'succeeded' });
+    expect(generation.decisions[0]).toMatchObject({ action: 'fallback', model: 'local/extractive-summary', reason: expect.stringMatching(/anthropic\/claude-3-5-haiku failed/) });
+    expect(models.requests.some((r) => r.format === 'anthropic' && r.model === 'claude-3-5-haiku-latest')).toBe(true);
+    // The job's timeline explains why the local model was used.
+    const entry = await waitFor(async () => ((await job(body.id)).body.timeline as { type: string; summary: string }[]).find((e) => e.type === 'troupe.job.generated.v1'), {
+      description: 'the generated entry in the timeline',
+    });
+    expect(entry.summary).toMatch(/generated by local\/extractive-summary .*fallback local\/extractive-summary: anthropic\/claude-3-5-haiku failed/);
+    // Generation's own store has one row per attempt, the used one marked.
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      const { rows } = await pg.query(`SELECT model, outcome, chosen FROM generation.generations WHERE job_id = $1 ORDER BY id`, [body.id]);
+      expect(rows.length).toBe(generation.attempts.length);
+      expect(rows.at(-1)).toEqual({ model: 'local/extractive-summary', outcome: 'succeeded', chosen: true });
+      expect(rows.filter((r) => r.chosen)).toHaveLength(1);
+    } finally {
+      await pg.end();
+    }
+  });
+
+  it('given a ticket the classifier is unsure of, when generated, then the cascade escalates to the LLM and the job shows its exact cost', async () => {
+    const { body } = await submit({ workflow: 'support-ticket-reply', input: { text: 'Hello, what are your opening hours on public holidays?' }, webhook: { url: receiver.url } });
+    const done = await waitFor(async () => {
+      const found = await job(body.id);
+      // The read model applies each topic independently: wait for the result and the cost too.
+      return found.body.status === 'delivered' && found.body.result && found.body.costUsd !== undefined ? found : undefined;
+    }, { description: 'the escalated reply to be delivered' });
+    const { generation, classification } = await generatedEvent(body.id);
+    expect(classification.confidence).toBeLessThan(0.5);
+    expect(generation).toMatchObject({ model: 'openai/gpt-4o-mini', strategy: 'cascade', confidence: 0.93, usage: { inputTokens: 1000, outputTokens: 200 } });
+    expect(generation.decisions[0]).toMatchObject({ action: 'skipped', model: 'local/templated-reply' });
+    expect(generation.output).not.toHaveProperty('confidence'); // routing metadata, not part of the result
+    expect(done.body.result).toMatchObject({ tone: 'friendly', language: 'en' });
+    expect(done.body.costUsd).toBe(0.00027); // 1000 * $0.15/M + 200 * $0.60/M
+    const sent = models.requests.find((r) => r.format === 'openai' && JSON.parse(r.body.messages[1].content).input.includes('opening hours'))!;
+    expect(sent.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
+    expect(sent.body.messages[0].content).not.toContain('opening hours'); // user input only in the data message
+  });
+
+  it('given provider keys in the environment, when jobs ran, then no key appears in any log, event or span', async () => {
+    const events = await readTopicUntil('troupe.job.generated', (ms) => ms.length > 0);
+    const everything = [
+      ...[...services.values()].map((s) => s.logs(400)),
+      JSON.stringify(otlp.spans),
+      ...events.map((m) => `${m.value?.toString()} ${JSON.stringify(m.headers)}`),
+    ].join('\n');
+    expect(otlp.spans.some((s) => s.attributes['gen_ai.request.model'] === 'gpt-4o-mini')).toBe(true);
+    for (const key of [OPENAI_KEY, ANTHROPIC_KEY]) expect(everything).not.toContain(key);
   });
 });
 

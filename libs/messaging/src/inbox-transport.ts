@@ -17,7 +17,7 @@ import { ChunkWrites } from './batch-writes';
 import { deadLetterRecord } from './dead-letter';
 import { backoffDelay, classifyError, errorCode, errorMessage, PermanentError, sleep } from './errors';
 import type { BatchControls, ConsumedBatch, ConsumedMessage, ConsumerHandle, KafkaGateway } from './kafka-gateway';
-import { MessageContext } from './message-context';
+import { MessageContext, type PrepareContext, type PreparedOutcome } from './message-context';
 import { appendToOutbox, toOutboxRecord, type OutboxRecord } from './outbox';
 
 export interface InboxTransportOptions {
@@ -42,9 +42,28 @@ interface Decoded {
   envelope?: Envelope;
   data?: unknown;
   failure?: PermanentError;
+  /** The outcome of the message's prepare handler, kept across retries of the chunk's transaction. */
+  prepared?: PreparedOutcome;
 }
 
+/** Prefix of the pattern of a prepare handler: `@EventPattern(preparePattern(topic))`. */
+export const PREPARE_PREFIX = 'prepare:';
+
+/**
+ * The pattern of a topic's *prepare* handler. It runs before the chunk's database transaction, for
+ * every new message of the chunk concurrently, with no transaction open: the place for slow I/O
+ * (model calls). Its result reaches the topic's handler as `ctx.prepared()`, inside the transaction.
+ */
+export const preparePattern = (topic: string) => `${PREPARE_PREFIX}${topic}`;
+
 const tracer = trace.getTracer('@troupe/messaging');
+
+class ShutdownInProgress extends Error {
+  constructor() {
+    super('the consumer is shutting down; the chunk is left for redelivery');
+    this.name = 'ShutdownInProgress';
+  }
+}
 
 /**
  * A NestJS transport that runs `@EventPattern(topic)` handlers as idempotent consumers.
@@ -58,6 +77,8 @@ const tracer = trace.getTracer('@troupe/messaging');
  */
 export class InboxTransport extends Server implements CustomTransportStrategy {
   private handle?: ConsumerHandle;
+  /** Aborted by close(): prepare handlers stop their slow work, and the chunk is left uncommitted. */
+  private readonly stopping = new AbortController();
   readonly consumer: string;
 
   constructor(private readonly options: InboxTransportOptions) {
@@ -74,6 +95,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
 
   /** Stops consuming after the chunk in progress has committed. */
   async close(): Promise<void> {
+    this.stopping.abort();
     const handle = this.handle;
     this.handle = undefined;
     await handle?.stop();
@@ -88,7 +110,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
   }
 
   private async start(): Promise<void> {
-    const topics = [...this.messageHandlers.keys()];
+    const topics = [...this.messageHandlers.keys()].filter((pattern) => !pattern.startsWith(PREPARE_PREFIX));
     if (topics.length === 0) return;
     this.handle = await this.options.gateway.consume({
       groupId: this.consumer,
@@ -119,14 +141,21 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
   }
 
   private async processChunk(messages: ConsumedMessage[], controls: BatchControls): Promise<void> {
-    const decoded = messages.map((m) => this.decode(m));
+    await this.processDecoded(messages.map((m) => this.decode(m)), controls);
+  }
+
+  private async processDecoded(decoded: Decoded[], controls: BatchControls): Promise<void> {
     let attempts = 0;
     let outages = 0;
     for (;;) {
       try {
+        await this.prepare(decoded, controls);
+        // Prepared work cut short by a shutdown is not recorded: the chunk is redelivered instead.
+        if (this.stopping.signal.aborted && decoded.some((d) => d.prepared)) throw new ShutdownInProgress();
         await this.options.dataSource.transaction((manager) => this.handleInTransaction(manager, decoded));
         return;
       } catch (error) {
+        if (error instanceof ShutdownInProgress) throw error; // leave the offsets uncommitted
         const kind = classifyError(error);
         if (kind === 'infrastructure') {
           outages++;
@@ -137,10 +166,13 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         }
         if (decoded.length > 1) {
           // Isolate the failing message: the others commit on their own.
-          for (const d of decoded) await this.processChunk([d.message], controls);
+          // Prepared results travel along: a message's model calls are not repeated because a neighbour failed.
+          for (const d of decoded) await this.processDecoded([d], controls);
           return;
         }
         attempts++;
+        // A failed preparation is retried with the message; a successful one is kept.
+        if (decoded[0].prepared && !decoded[0].prepared.ok) decoded[0].prepared = undefined;
         if (kind === 'permanent' || attempts >= this.options.maxAttempts) {
           await this.deadLetter(decoded[0], error, attempts);
           return;
@@ -174,6 +206,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         d.message.offset,
         manager,
         writes,
+        d.prepared,
       );
       await this.traced(d, async () => {
         const result = await handler(d.data, ctx);
@@ -184,6 +217,52 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     }
     await writes.flush(manager);
     await appendToOutbox(manager, outbox);
+  }
+
+  /**
+   * Runs the prepare handlers of the chunk's new messages concurrently, before (and outside) the
+   * transaction, so slow calls hold no database connection or row lock. Messages the inbox already
+   * holds are skipped (a redelivery repeats no model call). Heartbeats keep the group membership
+   * while calls take long.
+   */
+  private async prepare(decoded: Decoded[], controls: BatchControls): Promise<void> {
+    const pending = decoded.filter(
+      (d) => !d.prepared && !d.failure && d.envelope && this.getHandlerByPattern(preparePattern(d.message.topic)),
+    );
+    if (pending.length === 0) return;
+    let known = new Set<string>();
+    try {
+      const rows: { event_id: string }[] = await this.options.dataSource.query(
+        `SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::text[])`,
+        [this.consumer, pending.map((d) => d.eventId)],
+      );
+      known = new Set(rows.map((r) => r.event_id));
+    } catch {
+      // Only an optimisation: the transaction's inbox claim is what decides duplicates.
+    }
+    const heartbeat = setInterval(() => void controls.heartbeat().catch(() => undefined), 3_000);
+    try {
+      await Promise.all(
+        pending
+          .filter((d) => !known.has(d.eventId))
+          .map(async (d) => {
+            const handler = this.getHandlerByPattern(preparePattern(d.message.topic))!;
+            try {
+              let value: unknown;
+              await this.traced(d, async () => {
+                const ctx: PrepareContext = { envelope: d.envelope!, topic: d.message.topic, signal: this.stopping.signal };
+                const result = await handler(d.data, ctx);
+                value = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
+              }, 'prepare');
+              d.prepared = { ok: true, value };
+            } catch (error) {
+              d.prepared = { ok: false, error };
+            }
+          }),
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
   }
 
   /** Inserts inbox rows for the whole chunk in one statement; returns the ids that were new. */
@@ -276,12 +355,12 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     return { ...base, data: parsed.data };
   }
 
-  private async traced(d: Decoded, work: () => Promise<void>): Promise<void> {
+  private async traced(d: Decoded, work: () => Promise<void>, operation: 'process' | 'prepare' = 'process'): Promise<void> {
     const parent = contextFromHeaders(d.message.headers);
     const span = tracer.startSpan(
-      `process ${d.message.topic}`,
+      `${operation} ${d.message.topic}`,
       {
-        kind: SpanKind.CONSUMER,
+        kind: operation === 'process' ? SpanKind.CONSUMER : SpanKind.INTERNAL,
         attributes: {
           'messaging.system': 'kafka',
           'messaging.operation.type': 'process',

@@ -3,6 +3,17 @@ import type { EntityManager } from 'typeorm';
 import { ChunkWrites, type DeferredWrite } from './batch-writes';
 import { toOutboxRecord, type OutboxRecord } from './outbox';
 
+/** What a prepare handler receives with `@Ctx()`: no transaction, no emit, only where the event came from. */
+export interface PrepareContext {
+  envelope: Envelope;
+  topic: string;
+  /** Aborted when the consumer shuts down: stop the slow work; its result will not be used. */
+  signal: AbortSignal;
+}
+
+/** What a prepare handler returned (or threw), handed to the topic's handler. */
+export type PreparedOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /**
  * What a handler receives with `@Ctx()`: the event's envelope, the transaction its effects must use,
  * and `emit`, which queues events for the outbox in that same transaction.
@@ -19,7 +30,19 @@ export class MessageContext {
     readonly offset: string,
     readonly manager: EntityManager,
     private readonly writes: ChunkWrites = new ChunkWrites(),
+    private readonly preparedOutcome?: PreparedOutcome,
   ) {}
+
+  /**
+   * The value the topic's prepare handler (`@EventPattern(preparePattern(topic))`) returned for this
+   * message before the transaction began; rethrows what it threw, so the usual retry and
+   * dead-letter rules apply. Throws when the topic has no prepare handler.
+   */
+  prepared<T>(): T {
+    if (!this.preparedOutcome) throw new Error(`no prepare handler ran for ${this.topic}`);
+    if (!this.preparedOutcome.ok) throw this.preparedOutcome.error;
+    return this.preparedOutcome.value as T;
+  }
 
   /**
    * A write shared by every message of the chunk (created on first use), flushed once before the

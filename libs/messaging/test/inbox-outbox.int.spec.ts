@@ -10,6 +10,7 @@ import {
   InboxTransport,
   KafkajsGateway,
   OutboxRelay,
+  preparePattern,
   toOutboxRecord,
   TransientError,
   type MessageContext,
@@ -182,6 +183,130 @@ describe('idempotent consumer (inbox)', () => {
     expect(await effects(jobId)).toEqual(['flaky']);
     const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM outbox WHERE key = $1`, [jobId]);
     expect(count).toBe(0);
+  });
+});
+
+describe('prepare phase (slow calls outside the transaction)', () => {
+  const openTransactions = async () =>
+    Number(
+      (
+        await dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+        )
+      )[0].n,
+    );
+
+  it('given a chunk of five messages, when prepared, then the calls run concurrently with no transaction open and the handler gets each result', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    await produce(topic, ['a', 'b', 'c', 'd', 'e'].map((r) => event(jobId, r)));
+    let inFlight = 0;
+    let peak = 0;
+    const transactionsSeen: number[] = [];
+    const t = transport(topic, group, async (data, ctx) => {
+      await recordEffect({ ...data, reason: ctx.prepared<string>() }, ctx);
+    });
+    t.addHandler(
+      preparePattern(topic),
+      (async (data: { reason: string }) => {
+        peak = Math.max(peak, ++inFlight);
+        transactionsSeen.push(await openTransactions());
+        await new Promise((r) => setTimeout(r, 200)); // a slow model call
+        inFlight--;
+        return `prepared ${data.reason}`;
+      }) as never,
+      true,
+    );
+    const started = Date.now();
+    await listen(t);
+    await waitFor(async () => (await committedOffset(group, topic)) === 5, { description: 'five offsets committed' });
+    await t.close();
+    expect(await effects(jobId)).toEqual(['prepared a', 'prepared b', 'prepared c', 'prepared d', 'prepared e']);
+    expect(peak).toBeGreaterThan(1); // not one after another
+    expect(transactionsSeen.every((n) => n === 0)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5 * 200 + 5_000);
+  });
+
+  it('given a neighbour whose handler fails and an event delivered twice, when consumed, then no message is prepared twice', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    const twice = event(jobId, 'twice');
+    await produce(topic, [event(jobId, 'good'), event(jobId, 'bad'), twice]);
+    const prepared: string[] = [];
+    const t = transport(topic, group, async (data, ctx) => {
+      if (data.reason === 'bad') throw new Error('handler broken for this one');
+      await recordEffect({ ...data, reason: ctx.prepared<string>() }, ctx);
+    });
+    t.addHandler(preparePattern(topic), (async (data: { reason: string }) => (prepared.push(data.reason), data.reason.toUpperCase())) as never, true);
+    await listen(t);
+    await waitFor(async () => (await committedOffset(group, topic)) === 3, { timeoutMs: 30_000, description: 'three offsets committed' });
+    await produce(topic, [twice]); // a redelivery of an event already processed
+    await waitFor(async () => (await committedOffset(group, topic)) === 4, { description: 'the duplicate committed' });
+    await t.close();
+    expect(await effects(jobId)).toEqual(['GOOD', 'TWICE']);
+    // `bad` is prepared once: its preparation succeeded, only its handler failed (3 attempts).
+    expect(prepared.sort()).toEqual(['bad', 'good', 'twice']);
+  });
+
+  it('given a shutdown during a slow prepare, when closed, then the work is cancelled, nothing is committed, and a restart processes it', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    await produce(topic, [event(jobId, 'slow')]);
+    let started = false;
+    let cancelled = false;
+    const slow = (async (_data: unknown, ctx: { signal: AbortSignal }) => {
+      started = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 60_000); // a model call far longer than any shutdown timeout
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          cancelled = true;
+          resolve();
+        });
+      });
+      return 'cut short';
+    }) as never;
+    const first = transport(topic, group, async (data, ctx) => recordEffect({ ...data, reason: ctx.prepared<string>() }, ctx));
+    first.addHandler(preparePattern(topic), slow, true);
+    await listen(first);
+    await waitFor(() => started, { description: 'the slow prepare to start' });
+    const closing = Date.now();
+    await first.close();
+    expect(Date.now() - closing).toBeLessThan(10_000);
+    expect(cancelled).toBe(true);
+    expect(await effects(jobId)).toEqual([]); // the cut-short result was not recorded
+
+    const restarted = transport(topic, group, async (data, ctx) => recordEffect({ ...data, reason: ctx.prepared<string>() }, ctx));
+    restarted.addHandler(preparePattern(topic), (async () => 'after restart') as never, true);
+    await listen(restarted);
+    await waitFor(async () => (await committedOffset(group, topic)) === 1, { description: 'offset committed after restart' });
+    await restarted.close();
+    expect(await effects(jobId)).toEqual(['after restart']);
+  });
+
+  it('given a prepare handler that fails once, when retried, then it is prepared again and has one effect', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    await produce(topic, [event(jobId, 'flaky')]);
+    let calls = 0;
+    const t = transport(topic, group, async (data, ctx) => recordEffect({ ...data, reason: ctx.prepared<string>() }, ctx));
+    t.addHandler(
+      preparePattern(topic),
+      (async () => {
+        if (++calls === 1) throw new TransientError('provider hiccup');
+        return 'second try';
+      }) as never,
+      true,
+    );
+    await listen(t);
+    await waitFor(async () => (await committedOffset(group, topic)) === 1, { description: 'offset committed' });
+    await t.close();
+    expect(calls).toBe(2);
+    expect(await effects(jobId)).toEqual(['second try']);
   });
 });
 

@@ -5,3 +5,4 @@ export * from './otlp-receiver';
 export * from './service-process';
 export * from './infrastructure';
 export * from './tcp-proxy';
+export * from './fake-model-provider';

@@ -29,6 +29,9 @@ export const ClassificationSchema = z.object({
   model: z.string(),
   /** Why the label was chosen (matched keywords and similar), for the timeline. */
   signals: z.array(z.string()).default([]),
+  /** LLM classifier only: its model calls and their cost. */
+  attempts: z.array(z.lazy(() => ModelAttemptSchema)).optional(),
+  costUsd: z.number().nonnegative().optional(),
 });
 export type Classification = z.infer<typeof ClassificationSchema>;
 
@@ -37,14 +40,51 @@ export const UsageSchema = z.object({
   outputTokens: z.number().int().nonnegative(),
 });
 
+/** One try of one model: what it cost and how it ended. */
+export const ModelAttemptSchema = z.object({
+  model: z.string(),
+  /** 1 for the first call of this model in this step, 2.. for retries. */
+  try: z.number().int().positive(),
+  outcome: z.enum(['succeeded', 'failed']),
+  /** For failures: the error class, e.g. RATE_LIMITED, UNAVAILABLE, TIMEOUT, CIRCUIT_OPEN. */
+  errorKind: z.string().optional(),
+  error: z.string().optional(),
+  latencyMs: z.number().nonnegative(),
+  usage: UsageSchema.optional(),
+  costUsd: z.number().nonnegative().default(0),
+  confidence: z.number().min(0).max(1).optional(),
+  providerRequestId: z.string().optional(),
+});
+export type ModelAttempt = z.infer<typeof ModelAttemptSchema>;
+
+/** Why the router did what it did: the timeline's explanation of the chosen model. */
+export const RoutingDecisionSchema = z.object({
+  action: z.enum(['selected', 'fallback', 'escalated', 'skipped', 'merged', 'accepted', 'kept']),
+  model: z.string(),
+  reason: z.string(),
+});
+export type RoutingDecision = z.infer<typeof RoutingDecisionSchema>;
+
 export const GenerationSchema = z.object({
+  /** The model whose output is used (for `parallel`, the models joined with `+`). */
   model: z.string(),
   route: z.string(),
   output: z.unknown(),
   finishReason: z.string(),
+  /** Usage summed over every attempt of the step. */
   usage: UsageSchema,
+  /** Cost summed over every attempt of the step (failed attempts that reported usage included). */
   costUsd: z.number().nonnegative(),
   latencyMs: z.number().nonnegative(),
+  // Added with the model layer (all optional or defaulted: older events still parse).
+  strategy: z.string().optional(),
+  confidence: z.number().min(0).max(1).optional(),
+  promptVersion: z.number().int().positive().optional(),
+  /** 1 for the first generation of a job, 2.. when validation asked for a regeneration. */
+  attempt: z.number().int().positive().optional(),
+  providerRequestId: z.string().optional(),
+  attempts: z.array(ModelAttemptSchema).default([]),
+  decisions: z.array(RoutingDecisionSchema).default([]),
 });
 export type Generation = z.infer<typeof GenerationSchema>;
 

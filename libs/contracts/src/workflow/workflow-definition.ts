@@ -11,21 +11,93 @@ export const ClassificationRuleSchema = z.object({
   keywords: z.array(z.string().min(1)).min(1),
 });
 
-export const ClassifierSpecSchema = z.object({
+const ModelRef = z.string().regex(/^[a-z0-9-]+\/[A-Za-z0-9._:\-/]+$/, 'expected <provider>/<model>');
+
+export const RulesClassifierSpecSchema = z.object({
   /** `rules`: keyword rules plus the local language and sentiment models; needs no API key. */
   kind: z.literal('rules'),
   rules: z.array(ClassificationRuleSchema).default([]),
   defaultLabel: Identifier,
 });
-export type ClassifierSpec = z.infer<typeof ClassifierSpecSchema>;
 
-export const ModelStepSchema = z.object({
-  /** `<provider>/<model>`, e.g. `local/extractive-summary`. */
-  model: z.string().regex(/^[a-z0-9-]+\/[A-Za-z0-9._:\-/]+$/, 'expected <provider>/<model>'),
-  /** Instructions for the model. User input is passed separately, as data, never spliced in here. */
+export const LlmClassifierSpecSchema = z.object({
+  /** `llm`: a model answers `{label, confidence}` as JSON; language and sentiment stay local. */
+  kind: z.literal('llm'),
+  /** `<provider>/<model>` from the model catalogue; `fallback` models are tried in order on failure. */
+  model: ModelRef,
+  fallback: z.array(ModelRef).default([]),
+  /** The labels the model may answer; anything else becomes `defaultLabel`. */
+  labels: z.array(Identifier).min(1),
+  defaultLabel: Identifier,
   instructions: z.string().optional(),
-  params: z.record(z.string(), z.unknown()).default({}),
+  /** When every model fails, the keyword rules decide (so a provider outage does not fail the job). */
+  rules: z.array(ClassificationRuleSchema).default([]),
 });
+
+export const ClassifierSpecSchema = z.discriminatedUnion('kind', [RulesClassifierSpecSchema, LlmClassifierSpecSchema]);
+export type ClassifierSpec = z.infer<typeof ClassifierSpecSchema>;
+export type RulesClassifierSpec = z.infer<typeof RulesClassifierSpecSchema>;
+export type LlmClassifierSpec = z.infer<typeof LlmClassifierSpecSchema>;
+
+/** One model a plan may call, with optional overrides of the route's instructions and params. */
+export const PlanCandidateSchema = z.union([
+  ModelRef.transform((model): { model: string; weight: number; instructions?: string; params?: Record<string, unknown> } => ({ model, weight: 1 })),
+  z.object({
+    model: ModelRef,
+    /** `weighted` plans: relative share of traffic. */
+    weight: z.number().positive().default(1),
+    instructions: z.string().optional(),
+    params: z.record(z.string(), z.unknown()).optional(),
+  }),
+]);
+export type PlanCandidate = z.infer<typeof PlanCandidateSchema>;
+
+export const RoutingStrategySchema = z.enum(['single', 'fallback', 'cascade', 'parallel', 'weighted']);
+export type RoutingStrategy = z.infer<typeof RoutingStrategySchema>;
+
+export const ModelStepSchema = z
+  .object({
+    /**
+     * `single` (default): `model`. `fallback`: `models` in order, the next on a retryable failure or
+     * an open circuit. `cascade`: `models` cheapest first, escalating while the output's (or the
+     * classifier's) confidence is below `escalateBelow`. `parallel`: all `models` at once, merged by
+     * `merge`. `weighted`: one of `models`, chosen by `weight`.
+     */
+    strategy: RoutingStrategySchema.default('single'),
+    /** `<provider>/<model>`, e.g. `local/extractive-summary`; for `single`. */
+    model: ModelRef.optional(),
+    models: z.array(PlanCandidateSchema).optional(),
+    /** Instructions for the model. User input is passed separately, as data, never spliced in here. */
+    instructions: z.string().optional(),
+    /** Version of the prompt (instructions + data layout), recorded with every generation. */
+    promptVersion: z.number().int().positive().default(1),
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** Ask remote models for a JSON object (the workflow's output schema is sent along). */
+    json: z.boolean().default(true),
+    /** `cascade`: escalate while confidence is below this. */
+    escalateBelow: z.number().min(0).max(1).default(0.7),
+    /** `parallel`: `fields` merges objects by the output schema's properties; `first-valid`; `majority` votes on `label`. */
+    merge: z.enum(['fields', 'first-valid', 'majority']).default('first-valid'),
+    /** Per-call timeout, overriding the catalogue's. */
+    timeoutMs: z.number().int().positive().max(600_000).optional(),
+    /** Deadline for the whole step, every attempt and fallback included. */
+    deadlineMs: z.number().int().positive().max(3_600_000).optional(),
+  })
+  .superRefine((step, ctx) => {
+    if (step.strategy === 'single' && !step.model) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['model'], message: 'a single-model step needs `model`' });
+    }
+    if (step.strategy !== 'single') {
+      const min = step.strategy === 'weighted' ? 1 : 2;
+      if (!step.models || step.models.length < min) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['models'],
+          message: `a ${step.strategy} step needs at least ${min} entries in \`models\``,
+        });
+      }
+    }
+  });
 export type ModelStep = z.infer<typeof ModelStepSchema>;
 
 export const GenerationSpecSchema = z.object({

@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import { ClassificationsRepository } from './classifications.repository';
 import { ClassifierService } from './classifier.service';
 import { JobRequestedHandler } from './job-requested.handler';
+import { modelRuntimeProvider } from './model-runtime.provider';
 
 @Module({
   controllers: [JobRequestedHandler],
-  providers: [ClassifierService, ClassificationsRepository],
+  providers: [modelRuntimeProvider, ClassifierService, ClassificationsRepository],
 })
 export class ClassifierModule {}

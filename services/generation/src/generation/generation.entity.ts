@@ -12,5 +12,12 @@ export class GenerationEntity {
   @Column('int', { name: 'output_tokens' }) outputTokens!: number;
   @Column('numeric', { name: 'cost_usd' }) costUsd!: string;
   @Column('real', { name: 'latency_ms' }) latencyMs!: number;
+  @Column('int', { name: 'generation_attempt' }) generationAttempt!: number;
+  @Column('int') try!: number;
+  @Column('text') outcome!: string;
+  @Column('text', { name: 'error_kind', nullable: true }) errorKind!: string | null;
+  @Column('text', { nullable: true }) strategy!: string | null;
+  /** Whether this attempt's output is the one the job used. */
+  @Column('boolean') chosen!: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

@@ -1,26 +1,37 @@
-import { performance } from 'node:perf_hooks';
-import { Injectable } from '@nestjs/common';
-import type { Generation, JobClassifiedV1, ModelStep } from '@troupe/contracts';
-import { LocalModelProvider, UnknownModelError, type ModelProvider } from '../local-model';
-import { GenerationErrorCode, GenerationException } from './generation.exception';
-import { withRepairNote, type RepairFeedback } from './repair-feedback';
+import { Inject, Injectable } from '@nestjs/common';
+import type { FailureReason, Generation, JobClassifiedV1, ModelAttempt, ModelStep } from '@troupe/contracts';
+import { ModelErrorKind, ModelRoutingError, type ModelRuntime } from '@troupe/models';
+import { generationErrorCode, type GenerationErrorCode } from './generation.exception';
+import { MODEL_RUNTIME } from './model-runtime.provider';
+
+export interface GenerateOptions {
+  /** 1 for a job's first generation; validation's regenerate request brings 2, 3... */
+  attempt?: number;
+  /** What was wrong with the previous output: goes to the model as data, never as instructions. */
+  previousErrors?: FailureReason[];
+  /** Cancels the model calls (the consumer is shutting down). */
+  signal?: AbortSignal;
+}
+
+export type GenerationOutcome =
+  | { kind: 'generated'; route: string; generation: Generation }
+  | {
+      kind: 'failed';
+      route: string;
+      code: GenerationErrorCode;
+      reason: string;
+      attempts: ModelAttempt[];
+      costUsd: number;
+      attempt: number;
+    };
 
 /**
- * Routes a classified job to the model its workflow names for the label, and calls it through a
- * provider adapter. Providers are looked up by the `<provider>/` prefix of the model name; remote
- * providers plug in here.
+ * Routes a classified job to its workflow's plan for the label and runs it through the model layer.
+ * Never throws for a model failure: the outcome says what happened, and the handler records it.
  */
 @Injectable()
 export class GenerationService {
-  private readonly providers = new Map<string, ModelProvider>();
-
-  constructor() {
-    this.register(new LocalModelProvider());
-  }
-
-  register(provider: ModelProvider): void {
-    this.providers.set(provider.name, provider);
-  }
+  constructor(@Inject(MODEL_RUNTIME) private readonly models: ModelRuntime) {}
 
   route(job: JobClassifiedV1): { route: string; step: ModelStep } {
     const routes = job.workflow.generation.routes;
@@ -28,43 +39,41 @@ export class GenerationService {
     return { route, step: routes[route] };
   }
 
-  /**
-   * `repair`, when validation sent the job back: the attempt being made and the errors of the last
-   * one, which go into the prompt so the model can correct them.
-   */
-  async generate(job: JobClassifiedV1, repair?: RepairFeedback): Promise<Generation> {
+  async generate(job: JobClassifiedV1, options: GenerateOptions = {}): Promise<GenerationOutcome> {
     const { route, step } = this.route(job);
-    const slash = step.model.indexOf('/');
-    const providerName = step.model.slice(0, slash);
-    const model = step.model.slice(slash + 1);
-    const provider = this.providers.get(providerName);
-    if (!provider) {
-      throw new GenerationException(GenerationErrorCode.UNKNOWN_PROVIDER, `no model provider named ${providerName}`);
-    }
-    const started = performance.now();
+    const attempt = options.attempt ?? 1;
     try {
-      const result = await provider.generate({
-        model,
-        instructions: repair ? withRepairNote(step.instructions, repair) : step.instructions,
-        input: job.input,
-        repair,
-        classification: job.classification,
-        params: step.params,
-      });
-      return {
-        model: step.model,
+      const generation = await this.models.router.run({
         route,
-        output: result.output,
-        finishReason: result.finishReason,
-        usage: result.usage,
-        costUsd: 0, // local models cost nothing; the model catalogue prices remote ones
-        latencyMs: performance.now() - started,
-      };
+        step,
+        data: {
+          input: job.input,
+          classification: job.classification,
+          previousErrors: options.previousErrors,
+        },
+        schema: job.workflow.output.schema,
+        attempt,
+        classifierConfidence: job.classification.confidence,
+        deadlineMs: this.models.deadlineMs,
+        signal: options.signal,
+      });
+      return { kind: 'generated', route, generation };
     } catch (error) {
-      if (error instanceof UnknownModelError) {
-        throw new GenerationException(GenerationErrorCode.UNKNOWN_MODEL, `provider ${providerName} has no model ${model}`);
-      }
-      throw error;
+      if (!(error instanceof ModelRoutingError)) throw error;
+      const tried = error.attempts.map((a) => `${a.model}#${a.try} ${a.errorKind ?? a.outcome}`).join(', ');
+      const reason =
+        error.kind === ModelErrorKind.UNKNOWN_MODEL
+          ? error.message
+          : `${error.message}${tried ? ` (attempts: ${tried})` : ''}`;
+      return {
+        kind: 'failed',
+        route,
+        code: generationErrorCode(error.kind),
+        reason,
+        attempts: error.attempts,
+        costUsd: error.costUsd,
+        attempt,
+      };
     }
   }
 }

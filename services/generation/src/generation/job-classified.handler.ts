@@ -1,31 +1,28 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { JOB_FAILED_V1, JOB_GENERATED_V1, TOPICS, type JobClassifiedV1 } from '@troupe/contracts';
-import type { MessageContext } from '@troupe/messaging';
-import { GenerationException } from './generation.exception';
-import { GenerationService } from './generation.service';
-import { GenerationsRepository } from './generations.repository';
+import { TOPICS, type JobClassifiedV1 } from '@troupe/contracts';
+import { preparePattern, type MessageContext, type PrepareContext } from '@troupe/messaging';
+import { GenerationOutcomeRecorder } from './generation-outcome.recorder';
+import { GenerationService, type GenerationOutcome } from './generation.service';
 
+/**
+ * Two phases: the model calls run in `prepare`, concurrently for the chunk's messages and with no
+ * database transaction open; `handle` then records the outcome and emits in the chunk's transaction.
+ */
 @Controller()
 export class JobClassifiedHandler {
   constructor(
     private readonly generation: GenerationService,
-    private readonly generations: GenerationsRepository,
+    private readonly outcomes: GenerationOutcomeRecorder,
   ) {}
 
+  @EventPattern(preparePattern(TOPICS.jobClassified))
+  prepare(@Payload() job: JobClassifiedV1, @Ctx() ctx: PrepareContext): Promise<GenerationOutcome> {
+    return this.generation.generate(job, { signal: ctx.signal });
+  }
+
   @EventPattern(TOPICS.jobClassified)
-  async handle(@Payload() job: JobClassifiedV1, @Ctx() ctx: MessageContext): Promise<void> {
-    try {
-      const generation = await this.generation.generate(job);
-      this.generations.record(ctx, { ...job, workflowId: job.workflow.id }, generation);
-      ctx.emit({ type: JOB_GENERATED_V1, data: { ...job, generation } });
-    } catch (error) {
-      // A workflow naming a model nobody serves: the job fails with the reason; the event was fine.
-      if (!(error instanceof GenerationException)) throw error;
-      ctx.emit({
-        type: JOB_FAILED_V1,
-        data: { jobId: job.jobId, tenantId: job.tenantId, stage: 'generation', code: error.code, reason: error.message },
-      });
-    }
+  handle(@Payload() job: JobClassifiedV1, @Ctx() ctx: MessageContext): void {
+    this.outcomes.record(ctx, job, ctx.prepared<GenerationOutcome>());
   }
 }

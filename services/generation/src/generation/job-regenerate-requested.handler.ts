@@ -1,33 +1,39 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { JOB_FAILED_V1, JOB_GENERATED_V1, TOPICS, type JobRegenerateRequestedV1 } from '@troupe/contracts';
-import type { MessageContext } from '@troupe/messaging';
-import { GenerationException } from './generation.exception';
-import { GenerationService } from './generation.service';
-import { GenerationsRepository } from './generations.repository';
+import { TOPICS, type JobClassifiedV1, type JobRegenerateRequestedV1 } from '@troupe/contracts';
+import { preparePattern, type MessageContext, type PrepareContext } from '@troupe/messaging';
+import { GenerationOutcomeRecorder } from './generation-outcome.recorder';
+import { GenerationService, type GenerationOutcome } from './generation.service';
 
-/** The repair loop: validation sent an output back with its errors; generate again, told what to fix. */
+/**
+ * The repair loop: validation sent an output back with its errors; generate again (the model layer
+ * puts the errors in the data message, and a cascade starts a tier higher), in the same two phases
+ * as a first generation.
+ */
 @Controller()
 export class JobRegenerateRequestedHandler {
   constructor(
     private readonly generation: GenerationService,
-    private readonly generations: GenerationsRepository,
+    private readonly outcomes: GenerationOutcomeRecorder,
   ) {}
 
-  @EventPattern(TOPICS.jobRegenerateRequested)
-  async handle(@Payload() job: JobRegenerateRequestedV1, @Ctx() ctx: MessageContext): Promise<void> {
-    const { generation: _previous, repair, ...classified } = job;
-    const last = repair.history[repair.history.length - 1];
-    try {
-      const generation = await this.generation.generate(classified, { attempt: repair.attempt, errors: last.reasons });
-      this.generations.record(ctx, { ...job, workflowId: job.workflow.id }, generation);
-      ctx.emit({ type: JOB_GENERATED_V1, data: { ...classified, generation, repair } });
-    } catch (error) {
-      if (!(error instanceof GenerationException)) throw error;
-      ctx.emit({
-        type: JOB_FAILED_V1,
-        data: { jobId: job.jobId, tenantId: job.tenantId, stage: 'generation', code: error.code, reason: error.message },
-      });
-    }
+  @EventPattern(preparePattern(TOPICS.jobRegenerateRequested))
+  prepare(@Payload() job: JobRegenerateRequestedV1, @Ctx() ctx: PrepareContext): Promise<GenerationOutcome> {
+    const last = job.repair.history[job.repair.history.length - 1];
+    return this.generation.generate(classifiedPart(job), {
+      attempt: job.repair.attempt,
+      previousErrors: last.reasons,
+      signal: ctx.signal,
+    });
   }
+
+  @EventPattern(TOPICS.jobRegenerateRequested)
+  handle(@Payload() job: JobRegenerateRequestedV1, @Ctx() ctx: MessageContext): void {
+    this.outcomes.record(ctx, classifiedPart(job), ctx.prepared<GenerationOutcome>(), job.repair);
+  }
+}
+
+function classifiedPart(job: JobRegenerateRequestedV1): JobClassifiedV1 {
+  const { generation: _failed, repair: _repair, ...classified } = job;
+  return classified;
 }

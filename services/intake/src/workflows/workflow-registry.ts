@@ -82,7 +82,12 @@ export function parseWorkflowFile(path: string, displayName = path): WorkflowDef
   } catch (error) {
     throw new WorkflowFileError(displayName, [`output.schema: ${(error as Error).message}`]);
   }
-  const labels = new Set([...parsed.data.classification.rules.map((r) => r.label), parsed.data.classification.defaultLabel]);
+  const classifier = parsed.data.classification;
+  const labels = new Set([
+    ...classifier.rules.map((r) => r.label),
+    ...(classifier.kind === 'llm' ? classifier.labels : []),
+    classifier.defaultLabel,
+  ]);
   const unknownRoutes = Object.keys(parsed.data.generation.routes).filter((r) => r !== 'default' && !labels.has(r));
   if (unknownRoutes.length > 0) {
     throw new WorkflowFileError(displayName, [

@@ -1,4 +1,0 @@
-export * from './model-provider';
-export * from './local-provider';
-export * from './extractive-summary';
-export * from './templated-reply';
