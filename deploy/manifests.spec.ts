@@ -21,8 +21,13 @@ const definitions: Record<string, ServiceDefinition> = {
   validation: validationDefinition,
   delivery: deliveryDefinition,
 };
-/** Variables read outside the zod schemas: the image's entry point and the OpenTelemetry SDK. */
-const knownOutsideSchema = (name: string) => name === 'TROUPE_SERVICE' || name.startsWith('OTEL_');
+/** Variables the model catalogue names for provider keys and base URLs (`apiKeyEnv`, `baseUrlEnv`). */
+const catalogueVariables = new Set(
+  [...readFileSync(join(root, 'config/models.yaml'), 'utf8').matchAll(/^\s*\w+Env:\s*(\w+)/gm)].map((m) => m[1]),
+);
+/** Variables read outside the zod schemas: the image's entry point, the OpenTelemetry SDK, the catalogue's. */
+const knownOutsideSchema = (name: string) =>
+  name === 'TROUPE_SERVICE' || name.startsWith('OTEL_') || catalogueVariables.has(name);
 const unknownVariables = (service: string, names: string[]) =>
   names.filter((n) => !knownOutsideSchema(n) && !(n in definitions[service].configSchema.shape));
 
