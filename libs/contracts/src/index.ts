@@ -11,5 +11,8 @@ export * from './events/job-delivery-attempted.v1';
 export * from './events/job-delivered.v1';
 export * from './events/job-delivery-failed.v1';
 export * from './events/job-failed.v1';
+export * from './events/job-redelivery-requested.v1';
+export * from './events/signal.v1';
+export * from './events/job-result.v1';
 export * from './events/event-catalog';
 export * from './api/jobs.api';

@@ -9,6 +9,7 @@ export const TOPICS = {
   jobDelivered: 'troupe.job.delivered',
   jobDeliveryFailed: 'troupe.job.delivery-failed',
   jobFailed: 'troupe.job.failed',
+  jobRedeliveryRequested: 'troupe.job.redelivery-requested',
 } as const;
 
 export type JobTopic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -33,10 +34,14 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Kafka topics outside the job flow that Troupe creates too (signals in; see `signal.v1.ts`). */
+export const EXTRA_TOPICS: TopicSpec[] = [{ name: 'troupe.signals', partitions: 3, retentionMs: 7 * DAY_MS }];
+
 /** The topics Troupe creates at start-up (the broker's auto-creation is off). */
 export function topicSpecs(partitions: number): TopicSpec[] {
   return [
     ...JOB_TOPICS.map((name) => ({ name, partitions, retentionMs: 7 * DAY_MS })),
     ...SERVICES.map((service) => ({ name: deadLetterTopic(service), partitions: 1, retentionMs: 30 * DAY_MS })),
+    ...EXTRA_TOPICS,
   ];
 }

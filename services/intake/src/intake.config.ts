@@ -14,6 +14,11 @@ export const IntakeConfigSchema = CommonConfigSchema.extend({
   TROUPE_WORKFLOWS_DIR: z.string().default('workflows'),
   /** Largest accepted request body, in bytes. */
   TROUPE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
+  /**
+   * Non-public webhook targets allowed anyway (comma-separated IPs, CIDRs or exact host names), e.g.
+   * `127.0.0.1` for a local receiver. Everything else must resolve to public addresses only.
+   */
+  TROUPE_EGRESS_ALLOWLIST: z.string().default(''),
   /** Serve the OpenAPI document and its UI (they describe the API and hold no tenant data). */
   TROUPE_API_DOCS: envBoolean(true),
 });

@@ -13,6 +13,12 @@ export enum IntakeErrorCode {
   INVALID_IDEMPOTENCY_KEY = 'INVALID_IDEMPOTENCY_KEY',
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   JOB_NOT_FOUND = 'JOB_NOT_FOUND',
+  /** The webhook URL points at a loopback, private, link-local, metadata or other non-public address. */
+  WEBHOOK_URL_FORBIDDEN = 'WEBHOOK_URL_FORBIDDEN',
+  WEBHOOK_HOST_UNRESOLVABLE = 'WEBHOOK_HOST_UNRESOLVABLE',
+  JOB_HAS_NO_WEBHOOK = 'JOB_HAS_NO_WEBHOOK',
+  /** Only finished jobs (delivered, delivery_failed, failed) can be redelivered. */
+  JOB_NOT_REDELIVERABLE = 'JOB_NOT_REDELIVERABLE',
   INVALID_CURSOR = 'INVALID_CURSOR',
   NOT_FOUND = 'NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',

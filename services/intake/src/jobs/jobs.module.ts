@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { EgressPolicy } from '@troupe/egress';
+import { SERVICE_CONFIG } from '@troupe/runtime';
+import type { IntakeConfig } from '../intake.config';
 import { WorkflowsModule } from '../workflows/workflows.module';
 import { JobEventsHandler } from './job-events.handler';
 import { JobsController } from './jobs.controller';
@@ -8,6 +11,15 @@ import { JobsService } from './jobs.service';
 @Module({
   imports: [WorkflowsModule],
   controllers: [JobsController, JobEventsHandler],
-  providers: [JobsService, JobsRepository],
+  providers: [
+    JobsService,
+    JobsRepository,
+    {
+      provide: EgressPolicy,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: IntakeConfig) => EgressPolicy.fromSpec(config.TROUPE_EGRESS_ALLOWLIST),
+    },
+  ],
+  exports: [JobsService],
 })
 export class JobsModule {}

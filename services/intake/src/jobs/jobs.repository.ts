@@ -67,6 +67,11 @@ export class JobsRepository {
     });
   }
 
+  /** Writes events to the outbox on their own (no state change of the job here: the read model follows). */
+  async emit(records: OutboxRecord[]): Promise<void> {
+    await this.dataSource.transaction((manager) => appendToOutbox(manager, records));
+  }
+
   async findForTenant(tenantId: string, id: string): Promise<JobEntity | null> {
     return this.dataSource.manager.findOneBy(JobEntity, { id, tenantId });
   }
