@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ChunkWrites } from './batch-writes';
-import { deadLetterRecord } from './dead-letter';
+import { deadLetterRecord, REPLAY_HEADER } from './dead-letter';
 import { backoffDelay, classifyError, errorCode, errorMessage, PermanentError, sleep } from './errors';
 import type { BatchControls, ConsumedBatch, ConsumedMessage, ConsumerHandle, KafkaGateway } from './kafka-gateway';
 import { MessageContext } from './message-context';
@@ -42,7 +42,17 @@ interface Decoded {
   envelope?: Envelope;
   data?: unknown;
   failure?: PermanentError;
+  /** From a raw topic: not a job event, so a failure emits no job.failed. */
+  raw?: boolean;
 }
+
+/**
+ * Handler extras (`@EventPattern(topic, { [RAW_MESSAGES]: true })`) for topics other systems write
+ * to without CloudEvents headers (signals, dead letters): the handler gets the parsed JSON value
+ * (the headers are on `ctx.headers`) and validates it itself. The inbox key is the `ce_id` header
+ * if there is one, else the message's position (or the dead letter it replays).
+ */
+export const RAW_MESSAGES = 'troupe.raw';
 
 const tracer = trace.getTracer('@troupe/messaging');
 
@@ -174,6 +184,8 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         d.message.offset,
         manager,
         writes,
+        d.message.headers,
+        d.message.key,
       );
       await this.traced(d, async () => {
         const result = await handler(d.data, ctx);
@@ -228,8 +240,8 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     ];
     const jobId = d.envelope?.subject ?? d.message.key ?? undefined;
     const tenantId = d.envelope?.tenantid ?? d.message.headers['ce_tenantid'];
-    // Never answer a failed job.failed with another job.failed: that would loop.
-    if (jobId && tenantId && d.message.topic !== TOPICS.jobFailed) {
+    // Never answer a failed job.failed with another job.failed: that would loop. Raw messages are not jobs.
+    if (jobId && tenantId && !d.raw && d.message.topic !== TOPICS.jobFailed) {
       records.push(
         toOutboxRecord(
           {
@@ -249,17 +261,20 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
 
   private decode(message: ConsumedMessage): Decoded {
     const fallbackId = `${message.topic}/${message.partition}/${message.offset}`;
+    const replayOf = message.headers[REPLAY_HEADER];
+    const replayed = (id: string) => (replayOf ? `${id}#replay:${replayOf}` : id);
+    if (this.getHandlerByPattern(message.topic)?.extras?.[RAW_MESSAGES]) return this.decodeRaw(message, fallbackId);
     let envelope: Envelope;
     try {
       envelope = envelopeFromHeaders(message.headers);
     } catch (error) {
       return {
         message,
-        eventId: message.headers['ce_id'] || fallbackId,
+        eventId: replayed(message.headers['ce_id'] || fallbackId),
         failure: new PermanentError('INVALID_ENVELOPE', `CloudEvents headers invalid: ${errorMessage(error)}`),
       };
     }
-    const base = { message, eventId: envelope.id, envelope };
+    const base = { message, eventId: replayed(envelope.id), envelope };
     if (!isEventType(envelope.type)) {
       return { ...base, failure: new PermanentError('UNKNOWN_EVENT_TYPE', `unknown event type ${envelope.type}`) };
     }
@@ -274,6 +289,28 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
       return { ...base, failure: new PermanentError('SCHEMA_VIOLATION', errorMessage(parsed.error)) };
     }
     return { ...base, data: parsed.data };
+  }
+
+  private decodeRaw(message: ConsumedMessage, fallbackId: string): Decoded {
+    const replayOf = message.headers[REPLAY_HEADER];
+    // A replay's position is new each time: key it by the dead letter it replays instead.
+    const eventId = replayOf ? `replay:${replayOf}` : message.headers['ce_id'] || fallbackId;
+    const envelope: Envelope = {
+      id: eventId,
+      source: message.headers['ce_source'] || `kafka:${message.topic}`,
+      type: message.headers['ce_type'] || 'raw',
+      specversion: '1.0',
+      time: new Date().toISOString(),
+      subject: message.key ?? eventId,
+      tenantid: message.headers['ce_tenantid'] || '-',
+      correlationid: message.headers['ce_correlationid'] || eventId,
+    };
+    const base = { message, eventId, envelope, raw: true };
+    try {
+      return { ...base, data: JSON.parse(message.value?.toString('utf8') ?? '') };
+    } catch (error) {
+      return { ...base, failure: new PermanentError('INVALID_JSON', `value is not JSON: ${errorMessage(error)}`) };
+    }
   }
 
   private async traced(d: Decoded, work: () => Promise<void>): Promise<void> {
