@@ -16,3 +16,4 @@ export * from './events/signal.v1';
 export * from './events/job-result.v1';
 export * from './events/event-catalog';
 export * from './api/jobs.api';
+export * from './api/dead-letters.api';

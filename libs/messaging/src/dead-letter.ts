@@ -17,9 +17,9 @@ export const DLQ_HEADERS = {
 
 /**
  * Set on a message republished from a dead letter (the dead letter's id). The consumer's inbox keys a
- * replayed event by its original event id plus this value: the first replay of a dead letter is
- * processed (its original delivery was dead-lettered, so the plain id is already in the inbox), a
- * second replay of the same dead letter is a duplicate.
+ * replayed message by this value instead of its event id: the first replay of a dead letter is
+ * processed (the original id is already in the inbox: it was dead-lettered), a second replay of the
+ * same dead letter is a duplicate.
  */
 export const REPLAY_HEADER = 'troupe_replay_of';
 

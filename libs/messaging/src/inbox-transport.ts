@@ -47,10 +47,13 @@ interface Decoded {
 }
 
 /**
- * Handler extras (`@EventPattern(topic, { [RAW_MESSAGES]: true })`) for topics other systems write
- * to without CloudEvents headers (signals, dead letters): the handler gets the parsed JSON value
- * (the headers are on `ctx.headers`) and validates it itself. The inbox key is the `ce_id` header
- * if there is one, else the message's position (or the dead letter it replays).
+ * Handler extras for topics whose messages are not Troupe events:
+ * - `@EventPattern(topic, { [RAW_MESSAGES]: true })`, for topics other systems write to without
+ *   CloudEvents headers (signals): the handler gets the parsed JSON value (headers on `ctx.headers`)
+ *   and validates it itself. The inbox key is the `ce_id` header if there is one, else the message's
+ *   position (or, for a replay, the dead letter it replays).
+ * - `{ [RAW_MESSAGES]: 'record' }` (dead-letter topics): the handler gets the whole ConsumedMessage,
+ *   value unparsed, keyed by position (a dead letter carries its original's `ce_id`).
  */
 export const RAW_MESSAGES = 'troupe.raw';
 
@@ -262,8 +265,12 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
   private decode(message: ConsumedMessage): Decoded {
     const fallbackId = `${message.topic}/${message.partition}/${message.offset}`;
     const replayOf = message.headers[REPLAY_HEADER];
-    const replayed = (id: string) => (replayOf ? `${id}#replay:${replayOf}` : id);
-    if (this.getHandlerByPattern(message.topic)?.extras?.[RAW_MESSAGES]) return this.decodeRaw(message, fallbackId);
+    // A replay is keyed by the dead letter it replays (unique across stages): its first replay is
+    // processed even though the original id is in the inbox, a second replay is a duplicate.
+    const replayed = (id: string) => (replayOf ? `replay:${replayOf}` : id);
+    const raw = this.getHandlerByPattern(message.topic)?.extras?.[RAW_MESSAGES];
+    if (raw === 'record') return { message, eventId: fallbackId, envelope: this.rawEnvelope(message, fallbackId), data: message, raw: true };
+    if (raw) return this.decodeRaw(message, fallbackId);
     let envelope: Envelope;
     try {
       envelope = envelopeFromHeaders(message.headers);
@@ -293,9 +300,19 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
 
   private decodeRaw(message: ConsumedMessage, fallbackId: string): Decoded {
     const replayOf = message.headers[REPLAY_HEADER];
-    // A replay's position is new each time: key it by the dead letter it replays instead.
+    // A replay's position is new each time: key it by the dead letter it replays.
     const eventId = replayOf ? `replay:${replayOf}` : message.headers['ce_id'] || fallbackId;
-    const envelope: Envelope = {
+    const base = { message, eventId, envelope: this.rawEnvelope(message, eventId), raw: true };
+    try {
+      return { ...base, data: JSON.parse(message.value?.toString('utf8') ?? '') };
+    } catch (error) {
+      return { ...base, failure: new PermanentError('INVALID_JSON', `value is not JSON: ${errorMessage(error)}`) };
+    }
+  }
+
+  /** What a raw message's handler sees as `ctx.envelope`: its own attributes where it has them. */
+  private rawEnvelope(message: ConsumedMessage, eventId: string): Envelope {
+    return {
       id: eventId,
       source: message.headers['ce_source'] || `kafka:${message.topic}`,
       type: message.headers['ce_type'] || 'raw',
@@ -305,12 +322,6 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
       tenantid: message.headers['ce_tenantid'] || '-',
       correlationid: message.headers['ce_correlationid'] || eventId,
     };
-    const base = { message, eventId, envelope, raw: true };
-    try {
-      return { ...base, data: JSON.parse(message.value?.toString('utf8') ?? '') };
-    } catch (error) {
-      return { ...base, failure: new PermanentError('INVALID_JSON', `value is not JSON: ${errorMessage(error)}`) };
-    }
   }
 
   private async traced(d: Decoded, work: () => Promise<void>): Promise<void> {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { JobEventEntity } from './jobs/job-event.entity';
 import { JobEntity } from './jobs/job.entity';
 import { Jobs1763800000001 } from './migrations/1763800000001-jobs';
+import { DeadLetters1764000000002 } from './migrations/1764000000002-dead-letters';
 
 export const IntakeConfigSchema = CommonConfigSchema.extend({
   /**
@@ -28,6 +29,6 @@ export const intakeDefinition: ServiceDefinition<typeof IntakeConfigSchema> = {
   service: 'intake',
   configSchema: IntakeConfigSchema,
   entities: [JobEntity, JobEventEntity],
-  migrations: [Jobs1763800000001],
+  migrations: [Jobs1763800000001, DeadLetters1764000000002],
   defaultPort: 3000,
 };

@@ -19,6 +19,9 @@ export enum IntakeErrorCode {
   JOB_HAS_NO_WEBHOOK = 'JOB_HAS_NO_WEBHOOK',
   /** Only finished jobs (delivered, delivery_failed, failed) can be redelivered. */
   JOB_NOT_REDELIVERABLE = 'JOB_NOT_REDELIVERABLE',
+  DEAD_LETTER_NOT_FOUND = 'DEAD_LETTER_NOT_FOUND',
+  /** The letter has nowhere to go back to (its original topic is a dead-letter topic or unknown). */
+  DEAD_LETTER_NOT_REPLAYABLE = 'DEAD_LETTER_NOT_REPLAYABLE',
   INVALID_CURSOR = 'INVALID_CURSOR',
   NOT_FOUND = 'NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',

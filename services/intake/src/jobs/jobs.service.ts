@@ -38,6 +38,8 @@ export class JobsService {
     principal: Principal,
     request: CreateJobRequest,
     idempotencyKey: string | undefined,
+    /** From a consumer (signals): write in its transaction, so the job commits with the inbox row. */
+    ctx?: MessageContext,
   ): Promise<{ response: CreateJobResponse; replayed: boolean }> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new IntakeException(
@@ -108,6 +110,7 @@ export class JobsService {
         time: requested.headers[`${CE_HEADER_PREFIX}time`],
         summary: projectEvent(JOB_REQUESTED_V1, { workflow }).summary,
       },
+      ctx?.manager,
     );
     if (!created && job.requestHash !== requestHash) {
       throw new IntakeException(
