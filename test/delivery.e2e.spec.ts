@@ -250,4 +250,11 @@ describe('SSRF protection at job creation', () => {
     const after = ((await (await troupe.request('/v1/jobs?limit=100')).json()) as { items: unknown[] }).items.length;
     expect(after).toBe(before); // a refused job is not created
   });
+
+  it('given the OpenAPI document, then it describes the redeliver and dead-letter routes', async () => {
+    const doc = (await (await fetch(`${troupe.api}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/jobs/{id}/redeliver', '/v1/admin/dead-letters', '/v1/admin/dead-letters/{id}/replay']),
+    );
+  });
 });
