@@ -1,4 +1,4 @@
-import { EgressErrorCode, EgressForbiddenError, EgressPolicy, type ResolvedAddress } from './egress-policy';
+import { allowlistProblem, EgressErrorCode, EgressForbiddenError, EgressPolicy, type ResolvedAddress } from './egress-policy';
 
 /** A resolver with scripted answers, standing in for DNS (which tests cannot control). */
 function scripted(answers: Record<string, ResolvedAddress[] | Error | (() => ResolvedAddress[])>) {
@@ -124,5 +124,13 @@ describe('EgressPolicy.lookup (connect time)', () => {
     expect(all).toEqual([null, [{ address: '93.184.216.34', family: 4 }]]);
     const one = await new Promise<unknown[]>((resolve) => lookup('hooks.example.com', {}, (...args) => resolve(args)));
     expect(one).toEqual([null, '93.184.216.34', 4]);
+  });
+});
+
+describe('allowlistProblem', () => {
+  it('given a spec, then only a malformed one has a problem, naming the entry', () => {
+    expect(allowlistProblem('127.0.0.1, ::1, 10.0.0.0/8, receiver.internal')).toBeUndefined();
+    expect(allowlistProblem('')).toBeUndefined();
+    expect(allowlistProblem('127.0.0.1,300.1.1.1/8')).toMatch(/^entry 2 \(300\.1\.1\.1\/8\)/);
   });
 });

@@ -173,6 +173,16 @@ export class EgressPolicy {
   }
 }
 
+/** The problem with an allowlist spec, for config validation at start-up; undefined when it is fine. */
+export function allowlistProblem(spec: string): string | undefined {
+  try {
+    EgressPolicy.fromSpec(spec);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^TROUPE_EGRESS_ALLOWLIST /, '');
+  }
+}
+
 function parseEntry(raw: string, index: number): AllowEntry {
   const entry = raw.trim().toLowerCase();
   const [ip, bitsText, ...rest] = entry.split('/');

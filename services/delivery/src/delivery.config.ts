@@ -1,5 +1,6 @@
 import { CommonConfigSchema } from '@troupe/config';
 import type { ServiceDefinition } from '@troupe/runtime';
+import { allowlistProblem } from '@troupe/egress';
 import { z } from 'zod';
 import { Deliveries1763800000001 } from './migrations/1763800000001-deliveries';
 import { TargetsAndRounds1764000000001 } from './migrations/1764000000001-targets-and-rounds';
@@ -28,7 +29,13 @@ export const DeliveryConfigSchema = CommonConfigSchema.extend({
    * Non-public webhook targets allowed anyway (comma-separated IPs, CIDRs or exact host names), e.g.
    * `127.0.0.1` for a local receiver. Checked again at connect time, against the address connected to.
    */
-  TROUPE_EGRESS_ALLOWLIST: z.string().default(''),
+  TROUPE_EGRESS_ALLOWLIST: z
+    .string()
+    .default('')
+    .superRefine((spec, ctx) => {
+      const problem = allowlistProblem(spec);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    }),
   TROUPE_DELIVERY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   /** Webhooks sent at once by one replica. */
   TROUPE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),

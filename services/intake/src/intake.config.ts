@@ -1,5 +1,6 @@
 import { CommonConfigSchema, envBoolean } from '@troupe/config';
 import type { ServiceDefinition } from '@troupe/runtime';
+import { allowlistProblem } from '@troupe/egress';
 import { z } from 'zod';
 import { JobEventEntity } from './jobs/job-event.entity';
 import { JobEntity } from './jobs/job.entity';
@@ -19,7 +20,13 @@ export const IntakeConfigSchema = CommonConfigSchema.extend({
    * Non-public webhook targets allowed anyway (comma-separated IPs, CIDRs or exact host names), e.g.
    * `127.0.0.1` for a local receiver. Everything else must resolve to public addresses only.
    */
-  TROUPE_EGRESS_ALLOWLIST: z.string().default(''),
+  TROUPE_EGRESS_ALLOWLIST: z
+    .string()
+    .default('')
+    .superRefine((spec, ctx) => {
+      const problem = allowlistProblem(spec);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    }),
   /** Serve the OpenAPI document and its UI (they describe the API and hold no tenant data). */
   TROUPE_API_DOCS: envBoolean(true),
 });

@@ -38,7 +38,9 @@ export class DeadLettersService {
 
   /** Indexes one dead-letter record. Never fails on content: a bad letter is stored as it is. */
   index(record: ConsumedMessage, ctx: MessageContext): void {
-    const h = record.headers;
+    // PostgreSQL text and jsonb cannot hold NUL: a letter that failed to index would be dead-lettered
+    // into troupe.dlq.intake and indexed again, for ever. The value (bytea) keeps the exact bytes.
+    const h = Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [clean(k), clean(v)]));
     const stage = record.topic.replace(/^troupe\.dlq\./, '') as ServiceName;
     this.letters.index(ctx, {
       id: `${stage}:${record.partition}:${record.offset}`,
@@ -52,7 +54,7 @@ export class DeadLettersService {
       tenantId: h['ce_tenantid'] ?? null,
       eventId: h['ce_id'] ?? null,
       eventType: h['ce_type'] ?? null,
-      key: record.key,
+      key: record.key === null ? null : clean(record.key),
       headers: h,
       value: record.value ?? Buffer.alloc(0),
       deadLetteredAt: !Number.isNaN(Date.parse(h[DLQ_HEADERS.time] ?? '')) ? h[DLQ_HEADERS.time] : new Date().toISOString(),
@@ -148,6 +150,8 @@ function toView(r: DeadLetterRow): DeadLetterView {
     headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => k !== 'traceparent' && k !== 'tracestate')),
   };
 }
+
+const clean = (text: string) => text.replace(/\u0000/g, '\ufffd');
 
 const notReplayable = (id: string, why: string) =>
   new IntakeException(IntakeErrorCode.DEAD_LETTER_NOT_REPLAYABLE, HttpStatus.CONFLICT, `dead letter ${id} cannot be replayed: ${why}`);
