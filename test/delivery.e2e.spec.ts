@@ -117,7 +117,8 @@ describe('webhook retries', () => {
 
 describe('410 Gone', () => {
   it('given a receiver answering 410, then its target is disabled and a later job to it is not attempted, and that is recorded', async () => {
-    const gone = await startWebhookReceiver(SECRET, () => 410);
+    let back = false;
+    const gone = await startWebhookReceiver(SECRET, () => (back ? 204 : 410));
     try {
       const first = await troupe.submit({ workflow: 'document-summary', input: { text: text(5) }, webhook: { url: gone.url } });
       await waitFor(async () => (await troupe.job(first.body.id)).body.status === 'delivery_failed', { description: 'the 410 to fail the delivery' });
@@ -134,6 +135,15 @@ describe('410 Gone', () => {
       expect(entries.find((e) => e.type === 'troupe.job.delivery-failed.v1')?.summary).toMatch(/after 0 attempt\(s\): not attempted: the target is disabled \(HTTP 410 Gone/);
       const firstFailure = (await timeline(first.body.id)).find((e) => e.type === 'troupe.job.delivery-failed.v1');
       expect(firstFailure?.summary).toMatch(/HTTP 410.*\(target disabled\)/);
+
+      // The receiver is back and the tenant asks for the result again: redelivery re-enables the target.
+      back = true;
+      expect((await troupe.request(`/v1/jobs/${second.body.id}/redeliver`, { method: 'POST' })).status).toBe(202);
+      await waitFor(async () => (await troupe.job(second.body.id)).body.status === 'delivered', { description: 'the redelivery to the re-enabled target' });
+      expect(gone.received.map((r) => [r.payload?.data.jobId, r.status])).toEqual([
+        [first.body.id, 410],
+        [second.body.id, 204],
+      ]);
     } finally {
       await gone.close();
     }
@@ -190,7 +200,9 @@ describe('failure notifications and result topics', () => {
         return t.some((e) => e.type === 'troupe.job.delivered.v1') ? t : undefined;
       });
       expect(entries.find((e) => e.type === 'troupe.job.delivered.v1')?.summary).toMatch(/failure notification delivered/);
-      expect((await troupe.job(body.id)).body).toMatchObject({ status: 'failed', outcome: 'failed' });
+      // Topics reach the read model independently: job.failed may land after the notification's event.
+      await waitFor(async () => (await troupe.job(body.id)).body.status === 'failed', { description: 'the failed status' });
+      expect((await troupe.job(body.id)).body).toMatchObject({ status: 'failed', outcome: 'failed', errors: [{ code: 'UNKNOWN_MODEL' }] });
     } finally {
       await receiver.close();
     }

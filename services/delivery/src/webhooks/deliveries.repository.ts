@@ -132,7 +132,8 @@ export class DeliveriesRepository {
    * and horizon from here; re-enables their targets. Returns how many were requeued.
    */
   async requeue(ctx: MessageContext, jobId: string, tenantId: string): Promise<number> {
-    const rows: { url: string }[] = await ctx.manager.query(
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [rows]: [{ url: string }[], number] = await ctx.manager.query(
       `UPDATE deliveries SET status = 'pending', round_base = attempts, round_started_at = now(), next_attempt_at = now(),
                              locked_until = NULL, updated_at = now()
         WHERE job_id = $1 AND tenant_id = $2 AND status IN ('delivered', 'failed')
