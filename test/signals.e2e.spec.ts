@@ -27,6 +27,21 @@ afterAll(async () => {
   expect(codes).toEqual(SERVICES.map(() => 0));
 });
 
+/** Whether a consumer group has committed every one of at least `atLeast` messages on a topic. */
+async function consumedToTheEnd(groupId: string, topic: string, atLeast: number) {
+  const admin = testKafka('troupe-test-offsets').admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const total = ends.reduce((n, p) => n + Number(p.high), 0);
+    const done = ends.every((p) => Number(committed.partitions.find((c) => c.partition === p.partition)?.offset ?? -1) >= Number(p.high) || p.high === '0');
+    return total >= atLeast && done;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 const publish = (...values: (string | object)[]) =>
   producer.send({
     topic: 'troupe.signals',
@@ -138,7 +153,9 @@ describe('dead letters and replay', () => {
       // Replayed again after it was delivered: the same replay, so delivery's inbox skips it (a new
       // redelivery request would re-send a delivered result).
       expect((await cli('replay', letter.id)).stdout).toMatch(/\(2 replay\(s\) so far\)/);
-      // A later job to the same receiver proves both replays were consumed.
+      // Both replays published and consumed by delivery (its committed offsets reach the end), and a
+      // dispatcher pass later, the receiver still has the one redelivery.
+      await waitFor(() => consumedToTheEnd('troupe-delivery', 'troupe.job.redelivery-requested', 2), { description: 'delivery to consume both replays' });
       const later = await troupe.submit({ workflow: 'document-summary', input: { text: 'After the replays. It arrives.' }, webhook: { url: flaky.url } });
       await waitFor(async () => (await troupe.job(later.body.id)).body.status === 'delivered');
       expect(flaky.received.filter((r) => r.payload?.data.jobId === body.id).map((r) => r.status)).toEqual([400, 204]);
