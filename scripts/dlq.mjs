@@ -13,7 +13,9 @@ async function call(method, path) {
   const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    console.error(`${method} ${path}: ${response.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
+    console.error(
+      `${method} ${path}: ${response.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`,
+    );
     process.exit(1);
   }
   return body;
@@ -31,18 +33,32 @@ async function main() {
     if (args.includes('--pending')) query.set('pending', 'true');
     const { items } = await call('GET', `/v1/admin/dead-letters?${query}`);
     for (const l of items) {
-      console.log([l.id, l.deadLetteredAt, l.code, l.originalTopic, l.jobId ?? '-', `replayed ${l.replayCount}x`, l.reason].join('\t'));
+      console.log(
+        [
+          l.id,
+          l.deadLetteredAt,
+          l.code,
+          l.originalTopic,
+          l.jobId ?? '-',
+          `replayed ${l.replayCount}x`,
+          l.reason,
+        ].join('\t'),
+      );
     }
     if (items.length === 0) console.log('no dead letters');
   } else if (command === 'show' && args[0]) {
-    console.log(JSON.stringify(await call('GET', `/v1/admin/dead-letters/${encodeURIComponent(args[0])}`), null, 2));
+    console.log(
+      JSON.stringify(await call('GET', `/v1/admin/dead-letters/${encodeURIComponent(args[0])}`), null, 2),
+    );
   } else if (command === 'replay' && args.length > 0) {
     for (const id of args) {
       const r = await call('POST', `/v1/admin/dead-letters/${encodeURIComponent(id)}/replay`);
       console.log(`${r.id}\treplayed to ${r.replayedTo}\t(${r.replayCount} replay(s) so far)`);
     }
   } else {
-    console.error('usage: npm run dlq -- list [--stage <stage>] [--code <CODE>] [--pending] [--limit <n>] | show <id> | replay <id>...');
+    console.error(
+      'usage: npm run dlq -- list [--stage <stage>] [--code <CODE>] [--pending] [--limit <n>] | show <id> | replay <id>...',
+    );
     process.exit(2);
   }
 }

@@ -12,12 +12,17 @@ export const SERVICES = ['intake', 'classification', 'generation', 'validation',
  * The five services as processes from their build output on a real broker and a database of their
  * own, with the repository's workflows plus `extraWorkflows` (file name -> YAML).
  */
-export async function startTroupe(options: { label: string; env?: Record<string, string>; extraWorkflows?: Record<string, string> }) {
+export async function startTroupe(options: {
+  label: string;
+  env?: Record<string, string>;
+  extraWorkflows?: Record<string, string>;
+}) {
   await resetTroupeTopics();
   const db = await createTestDatabase(options.label);
   const workflowsDir = mkdtempSync(join(tmpdir(), 'troupe-workflows-'));
   cpSync(join(repoRoot, 'workflows'), workflowsDir, { recursive: true });
-  for (const [name, yaml] of Object.entries(options.extraWorkflows ?? {})) writeFileSync(join(workflowsDir, name), yaml);
+  for (const [name, yaml] of Object.entries(options.extraWorkflows ?? {}))
+    writeFileSync(join(workflowsDir, name), yaml);
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: db.url,

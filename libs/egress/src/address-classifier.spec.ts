@@ -16,9 +16,12 @@ describe('parseIPv4', () => {
     expect(parseIPv4(text)).toBe(value);
   });
 
-  it.each(['256.0.0.1', '1.2.3.4.5', '08.1.1.1', 'abc', '1..2', '', '4294967296', '1.2.3.256'])('given %s, then it is not an address', (text) => {
-    expect(parseIPv4(text)).toBeUndefined();
-  });
+  it.each(['256.0.0.1', '1.2.3.4.5', '08.1.1.1', 'abc', '1..2', '', '4294967296', '1.2.3.256'])(
+    'given %s, then it is not an address',
+    (text) => {
+      expect(parseIPv4(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseIPv6', () => {

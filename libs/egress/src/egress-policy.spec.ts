@@ -1,4 +1,10 @@
-import { allowlistProblem, EgressErrorCode, EgressForbiddenError, EgressPolicy, type ResolvedAddress } from './egress-policy';
+import {
+  allowlistProblem,
+  EgressErrorCode,
+  EgressForbiddenError,
+  EgressPolicy,
+  type ResolvedAddress,
+} from './egress-policy';
 
 /** A resolver with scripted answers, standing in for DNS (which tests cannot control). */
 function scripted(answers: Record<string, ResolvedAddress[] | Error | (() => ResolvedAddress[])>) {
@@ -67,7 +73,9 @@ describe('EgressPolicy.checkUrl', () => {
   });
 
   it('given a host that does not resolve, then it is WEBHOOK_HOST_UNRESOLVABLE', async () => {
-    expect(await refusal(policy, 'https://nowhere.example.com/')).toMatchObject({ code: EgressErrorCode.WEBHOOK_HOST_UNRESOLVABLE });
+    expect(await refusal(policy, 'https://nowhere.example.com/')).toMatchObject({
+      code: EgressErrorCode.WEBHOOK_HOST_UNRESOLVABLE,
+    });
   });
 
   it('given public targets, then they pass', async () => {
@@ -103,7 +111,10 @@ describe('EgressPolicy.lookup (connect time)', () => {
   it('given a DNS answer that changes between check and connect, then the socket gets only the address checked at connect', async () => {
     let calls = 0;
     // First answer public, then a rebinding attack answers loopback.
-    const policy = new EgressPolicy([], scripted({ 'rebind.example.com': () => [a(++calls === 1 ? '93.184.216.34' : '127.0.0.1')] }));
+    const policy = new EgressPolicy(
+      [],
+      scripted({ 'rebind.example.com': () => [a(++calls === 1 ? '93.184.216.34' : '127.0.0.1')] }),
+    );
     await expect(policy.checkUrl('http://rebind.example.com/')).resolves.toBeUndefined();
     const lookup = policy.lookup();
     const result = await new Promise<{ err: unknown; address?: unknown }>((resolve) =>
@@ -119,10 +130,18 @@ describe('EgressPolicy.lookup (connect time)', () => {
 
   it('given a public answer, then lookup hands exactly the checked addresses to the socket, in both callback shapes', async () => {
     const policy = new EgressPolicy([], scripted({ 'hooks.example.com': [a('93.184.216.34')] }));
-    const lookup = policy.lookup() as unknown as (h: string, o: object, cb: (...args: unknown[]) => void) => void;
-    const all = await new Promise<unknown[]>((resolve) => lookup('hooks.example.com', { all: true }, (...args) => resolve(args)));
+    const lookup = policy.lookup() as unknown as (
+      h: string,
+      o: object,
+      cb: (...args: unknown[]) => void,
+    ) => void;
+    const all = await new Promise<unknown[]>((resolve) =>
+      lookup('hooks.example.com', { all: true }, (...args) => resolve(args)),
+    );
     expect(all).toEqual([null, [{ address: '93.184.216.34', family: 4 }]]);
-    const one = await new Promise<unknown[]>((resolve) => lookup('hooks.example.com', {}, (...args) => resolve(args)));
+    const one = await new Promise<unknown[]>((resolve) =>
+      lookup('hooks.example.com', {}, (...args) => resolve(args)),
+    );
     expect(one).toEqual([null, '93.184.216.34', 4]);
   });
 });

@@ -31,13 +31,19 @@ type Resolver = (host: string) => Promise<ResolvedAddress[]>;
 const systemResolver: Resolver = (host) =>
   new Promise((resolve, reject) =>
     dnsLookup(host, { all: true, verbatim: true }, (err, addresses) =>
-      err ? reject(err) : resolve(addresses.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))),
+      err
+        ? reject(err)
+        : resolve(addresses.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))),
     ),
   );
 
-type AllowEntry = { kind: 'v4'; range: [number, number] } | { kind: 'v6'; range: [bigint, number] } | { kind: 'host'; host: string };
+type AllowEntry =
+  | { kind: 'v4'; range: [number, number] }
+  | { kind: 'v6'; range: [bigint, number] }
+  | { kind: 'host'; host: string };
 
-const HOST_NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
 
 /**
  * Which destinations outbound callbacks (webhooks) may reach: public unicast addresses only, plus an
@@ -89,10 +95,16 @@ export class EgressPolicy {
       throw new EgressForbiddenError(EgressErrorCode.WEBHOOK_URL_FORBIDDEN, 'not a valid URL');
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new EgressForbiddenError(EgressErrorCode.WEBHOOK_URL_FORBIDDEN, `scheme ${parsed.protocol} is not allowed; use http or https`);
+      throw new EgressForbiddenError(
+        EgressErrorCode.WEBHOOK_URL_FORBIDDEN,
+        `scheme ${parsed.protocol} is not allowed; use http or https`,
+      );
     }
     if (parsed.username || parsed.password) {
-      throw new EgressForbiddenError(EgressErrorCode.WEBHOOK_URL_FORBIDDEN, 'credentials in the URL are not allowed');
+      throw new EgressForbiddenError(
+        EgressErrorCode.WEBHOOK_URL_FORBIDDEN,
+        'credentials in the URL are not allowed',
+      );
     }
     // The URL parser has already turned decimal, octal and hex IPv4 forms into dotted quads.
     const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -115,17 +127,27 @@ export class EgressPolicy {
     }
     const named = this.hostAllowed(host);
     if (!named && (host === 'localhost' || host.endsWith('.localhost'))) {
-      throw new EgressForbiddenError(EgressErrorCode.WEBHOOK_URL_FORBIDDEN, `host ${host} is a loopback name`, 'loopback');
+      throw new EgressForbiddenError(
+        EgressErrorCode.WEBHOOK_URL_FORBIDDEN,
+        `host ${host} is a loopback name`,
+        'loopback',
+      );
     }
     let addresses: ResolvedAddress[];
     try {
       addresses = await this.resolver(host);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'lookup failed';
-      throw new EgressForbiddenError(EgressErrorCode.WEBHOOK_HOST_UNRESOLVABLE, `host ${host} does not resolve (${code})`);
+      throw new EgressForbiddenError(
+        EgressErrorCode.WEBHOOK_HOST_UNRESOLVABLE,
+        `host ${host} does not resolve (${code})`,
+      );
     }
     if (addresses.length === 0) {
-      throw new EgressForbiddenError(EgressErrorCode.WEBHOOK_HOST_UNRESOLVABLE, `host ${host} does not resolve`);
+      throw new EgressForbiddenError(
+        EgressErrorCode.WEBHOOK_HOST_UNRESOLVABLE,
+        `host ${host} does not resolve`,
+      );
     }
     if (!named) {
       for (const a of addresses) {
@@ -186,17 +208,26 @@ export function allowlistProblem(spec: string): string | undefined {
 function parseEntry(raw: string, index: number): AllowEntry {
   const entry = raw.trim().toLowerCase();
   const [ip, bitsText, ...rest] = entry.split('/');
-  const fail = () => new Error(`TROUPE_EGRESS_ALLOWLIST entry ${index + 1} (${raw}): expected an IP, a CIDR or a host name`);
+  const fail = () =>
+    new Error(`TROUPE_EGRESS_ALLOWLIST entry ${index + 1} (${raw}): expected an IP, a CIDR or a host name`);
   if (rest.length > 0) throw fail();
   if (isIP(ip)) {
     const normalized = normalizeAddress(ip)!;
     const max = normalized.version === 4 ? 32 : 128;
     const bits = bitsText === undefined ? max : Number(bitsText);
-    if (!Number.isInteger(bits) || bits < 0 || bits > max || (bitsText !== undefined && !/^\d+$/.test(bitsText))) throw fail();
-    if (normalized.version === 4) return { kind: 'v4', range: [normalized.value, isIP(ip) === 6 ? Math.max(0, bits - 96) : bits] };
+    if (
+      !Number.isInteger(bits) ||
+      bits < 0 ||
+      bits > max ||
+      (bitsText !== undefined && !/^\d+$/.test(bitsText))
+    )
+      throw fail();
+    if (normalized.version === 4)
+      return { kind: 'v4', range: [normalized.value, isIP(ip) === 6 ? Math.max(0, bits - 96) : bits] };
     return { kind: 'v6', range: [normalized.value, bits] };
   }
-  if (bitsText === undefined && HOST_NAME.test(entry)) return { kind: 'host', host: entry.replace(/\.$/, '') };
+  if (bitsText === undefined && HOST_NAME.test(entry))
+    return { kind: 'host', host: entry.replace(/\.$/, '') };
   throw fail();
 }
 

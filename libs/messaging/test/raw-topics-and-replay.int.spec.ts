@@ -4,7 +4,16 @@ import { createServiceDataSource, messagingTablesMigration, migrate } from '@tro
 import { createTestDatabase, KAFKA_BROKERS, testKafka, waitFor } from '@troupe/testing';
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
-import { DLQ_HEADERS, InboxTransport, KafkajsGateway, originalHeaders, PermanentError, RAW_MESSAGES, REPLAY_HEADER, type MessageContext } from '../src';
+import {
+  DLQ_HEADERS,
+  InboxTransport,
+  KafkajsGateway,
+  originalHeaders,
+  PermanentError,
+  RAW_MESSAGES,
+  REPLAY_HEADER,
+  type MessageContext,
+} from '../src';
 
 // Real Kafka, real Postgres: topics written by other systems (no CloudEvents headers), and the
 // replay of dead letters, which the inbox must process once however often it is replayed.
@@ -18,7 +27,12 @@ const admin = testKafka('troupe-test-admin-raw').admin();
 
 beforeAll(async () => {
   db = await createTestDatabase('rawreplay');
-  dataSource = createServiceDataSource({ schema, url: db.url, entities: [], migrations: [messagingTablesMigration(schema)] });
+  dataSource = createServiceDataSource({
+    schema,
+    url: db.url,
+    entities: [],
+    migrations: [messagingTablesMigration(schema)],
+  });
   await migrate(dataSource, schema);
   await dataSource.query(`CREATE TABLE ${schema}.effects (id bigserial PRIMARY KEY, job_id text NOT NULL)`);
   gateway = new KafkajsGateway({ brokers: KAFKA_BROKERS, clientId: 'troupe-test-raw' });
@@ -43,14 +57,30 @@ async function committedOffset(group: string, topic: string): Promise<number> {
   return Number(entry.partitions[0].offset);
 }
 
-function transport(topic: string, group: string, handler: (data: unknown, ctx: MessageContext) => Promise<void>, extras: Record<string, unknown> = {}) {
-  const t = new InboxTransport({ service: 'intake', consumer: group, gateway, dataSource, logger, batchSize: 50, maxAttempts: 2 });
+function transport(
+  topic: string,
+  group: string,
+  handler: (data: unknown, ctx: MessageContext) => Promise<void>,
+  extras: Record<string, unknown> = {},
+) {
+  const t = new InboxTransport({
+    service: 'intake',
+    consumer: group,
+    gateway,
+    dataSource,
+    logger,
+    batchSize: 50,
+    maxAttempts: 2,
+  });
   t.addHandler(topic, handler as never, true, extras);
   return t;
 }
-const listen = (t: InboxTransport) => new Promise<void>((resolve, reject) => t.listen((err?: unknown) => (err ? reject(err) : resolve())));
+const listen = (t: InboxTransport) =>
+  new Promise<void>((resolve, reject) => t.listen((err?: unknown) => (err ? reject(err) : resolve())));
 const outboxTopics = async (key: string): Promise<string[]> =>
-  (await dataSource.query(`SELECT topic FROM outbox WHERE key = $1 ORDER BY seq`, [key])).map((r: { topic: string }) => r.topic);
+  (await dataSource.query(`SELECT topic FROM outbox WHERE key = $1 ORDER BY seq`, [key])).map(
+    (r: { topic: string }) => r.topic,
+  );
 
 describe('raw topics', () => {
   it('given plain JSON without CloudEvents headers on a raw topic, when consumed, then the handler gets the JSON and a malformed value is dead-lettered without job.failed', async () => {
@@ -62,7 +92,8 @@ describe('raw topics', () => {
       topic,
       group,
       async (data, ctx) => {
-        if (typeof data !== 'object' || data === null || !('n' in data)) throw new PermanentError('INVALID_SIGNAL', 'n is required');
+        if (typeof data !== 'object' || data === null || !('n' in data))
+          throw new PermanentError('INVALID_SIGNAL', 'n is required');
         seen.set(ctx.key, { data, header: ctx.headers['x-origin'] });
       },
       { [RAW_MESSAGES]: true },
@@ -74,7 +105,9 @@ describe('raw topics', () => {
       { topic, key: 'k4', value: JSON.stringify({ n: 4 }), headers: {} },
     ]);
     await listen(t);
-    await waitFor(async () => (await committedOffset(group, topic)) === 4, { description: 'all four offsets committed' });
+    await waitFor(async () => (await committedOffset(group, topic)) === 4, {
+      description: 'all four offsets committed',
+    });
     await t.close();
     expect([...seen]).toEqual([
       ['k1', { data: { n: 1 }, header: 'crm' }],
@@ -95,7 +128,9 @@ describe('raw topics', () => {
     const t = transport(topic, group, async () => void calls++);
     await gateway.produce([{ topic, key: 'plain-1', value: JSON.stringify({ n: 1 }), headers: {} }]);
     await listen(t);
-    await waitFor(async () => (await committedOffset(group, topic)) === 1, { description: 'offset committed' });
+    await waitFor(async () => (await committedOffset(group, topic)) === 1, {
+      description: 'offset committed',
+    });
     await t.close();
     expect(calls).toBe(0);
     const [letter] = await dataSource.query(`SELECT headers FROM outbox WHERE key = 'plain-1'`);
@@ -118,7 +153,12 @@ describe('replay of dead letters', () => {
       tenantid: 'acme',
       correlationid: jobId,
     };
-    const original = { topic, key: jobId, value: JSON.stringify({ jobId, tenantId: 'acme', stage: 's', code: 'C', reason: 'r' }), headers: envelopeToHeaders(envelope) };
+    const original = {
+      topic,
+      key: jobId,
+      value: JSON.stringify({ jobId, tenantId: 'acme', stage: 's', code: 'C', reason: 'r' }),
+      headers: envelopeToHeaders(envelope),
+    };
     let fixed = false;
     const t = transport(topic, group, async (_data, ctx) => {
       if (!fixed) throw new PermanentError('BUG', 'a bug, fixed later');
@@ -126,19 +166,31 @@ describe('replay of dead letters', () => {
     });
     await gateway.produce([original]);
     await listen(t);
-    await waitFor(async () => (await committedOffset(group, topic)) === 1, { description: 'the dead-lettering' });
-    const [letter] = await dataSource.query(`SELECT headers FROM outbox WHERE key = $1 AND topic = 'troupe.dlq.intake'`, [jobId]);
+    await waitFor(async () => (await committedOffset(group, topic)) === 1, {
+      description: 'the dead-lettering',
+    });
+    const [letter] = await dataSource.query(
+      `SELECT headers FROM outbox WHERE key = $1 AND topic = 'troupe.dlq.intake'`,
+      [jobId],
+    );
     expect(letter.headers[DLQ_HEADERS.code]).toBe('BUG');
 
     fixed = true;
     // The original redelivered (e.g. a rebalance): still the dead-lettered event, skipped.
     // Then two replays of the dead letter: the original headers, plus which dead letter they replay.
-    const replay = { ...original, headers: { ...originalHeaders(letter.headers), [REPLAY_HEADER]: 'troupe.dlq.intake/0/7' } };
+    const replay = {
+      ...original,
+      headers: { ...originalHeaders(letter.headers), [REPLAY_HEADER]: 'troupe.dlq.intake/0/7' },
+    };
     expect(replay.headers.ce_id).toBe(envelope.id);
     expect(Object.keys(replay.headers).some((h) => h.startsWith('troupe_dlq_'))).toBe(false);
     await gateway.produce([original, replay, replay]);
-    await waitFor(async () => (await committedOffset(group, topic)) === 4, { description: 'the replays consumed' });
+    await waitFor(async () => (await committedOffset(group, topic)) === 4, {
+      description: 'the replays consumed',
+    });
     await t.close();
-    expect(await dataSource.query(`SELECT count(*)::int AS n FROM effects WHERE job_id = $1`, [jobId])).toEqual([{ n: 1 }]);
+    expect(
+      await dataSource.query(`SELECT count(*)::int AS n FROM effects WHERE job_id = $1`, [jobId]),
+    ).toEqual([{ n: 1 }]);
   });
 });

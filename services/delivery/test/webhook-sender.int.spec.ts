@@ -8,12 +8,20 @@ import { WebhookSecrets } from '../src/webhooks/webhook-secrets';
 
 const SECRET = 'whsec_' + Buffer.from('troupe-int-webhook-secret-0123456789').toString('base64');
 const secrets = new WebhookSecrets(`*=${SECRET}`);
-const message = (url: string) => ({ id: 'msg_int', tenantId: 'acme', url, payload: { type: 'job.completed', data: { jobId: 'j' } }, traceHeaders: {} });
-const resolver = (answers: Record<string, () => string>) => async (host: string): Promise<ResolvedAddress[]> => {
-  const answer = answers[host];
-  if (!answer) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
-  return [{ address: answer(), family: 4 }];
-};
+const message = (url: string) => ({
+  id: 'msg_int',
+  tenantId: 'acme',
+  url,
+  payload: { type: 'job.completed', data: { jobId: 'j' } },
+  traceHeaders: {},
+});
+const resolver =
+  (answers: Record<string, () => string>) =>
+  async (host: string): Promise<ResolvedAddress[]> => {
+    const answer = answers[host];
+    if (!answer) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+    return [{ address: answer(), family: 4 }];
+  };
 
 describe('WebhookSender egress checks at connect time', () => {
   it('given a loopback receiver and no allowlist, when sending, then nothing reaches it and the failure is permanent WEBHOOK_URL_FORBIDDEN', async () => {
@@ -45,7 +53,10 @@ describe('WebhookSender egress checks at connect time', () => {
     const receiver = await startWebhookReceiver(SECRET);
     const port = new URL(receiver.url).port;
     let calls = 0;
-    const policy = new EgressPolicy([], resolver({ 'rebind.test': () => (++calls === 1 ? '93.184.216.34' : '127.0.0.1') }));
+    const policy = new EgressPolicy(
+      [],
+      resolver({ 'rebind.test': () => (++calls === 1 ? '93.184.216.34' : '127.0.0.1') }),
+    );
     const sender = new WebhookSender(secrets, 2_000, policy);
     try {
       await policy.checkUrl(`http://rebind.test:${port}/webhooks`); // what intake does at job creation: passes
@@ -62,7 +73,11 @@ describe('WebhookSender egress checks at connect time', () => {
   it('given an allowlisted name, when sending, then it connects to the checked address and keeps the Host header', async () => {
     const receiver = await startWebhookReceiver(SECRET);
     const port = new URL(receiver.url).port;
-    const sender = new WebhookSender(secrets, 2_000, new EgressPolicy(['hooks.test'], resolver({ 'hooks.test': () => '127.0.0.1' })));
+    const sender = new WebhookSender(
+      secrets,
+      2_000,
+      new EgressPolicy(['hooks.test'], resolver({ 'hooks.test': () => '127.0.0.1' })),
+    );
     try {
       expect(await sender.send(message(`http://hooks.test:${port}/webhooks`))).toMatchObject({ ok: true });
       expect(receiver.received[0].headers.host).toBe(`hooks.test:${port}`);
@@ -74,9 +89,11 @@ describe('WebhookSender egress checks at connect time', () => {
 
   it('given a receiver redirecting to the metadata address, when sending, then the redirect is not followed and fails permanently', async () => {
     let metadataHits = 0;
-    const metadata = await listenOnLoopback((_req, _body, res) => void (metadataHits++, res.writeHead(200).end('secret')));
-    const redirector = await listenOnLoopback((_req, _body, res) =>
-      void res.writeHead(302, { location: `${metadata.url}/latest/meta-data/` }).end(),
+    const metadata = await listenOnLoopback(
+      (_req, _body, res) => void (metadataHits++, res.writeHead(200).end('secret')),
+    );
+    const redirector = await listenOnLoopback(
+      (_req, _body, res) => void res.writeHead(302, { location: `${metadata.url}/latest/meta-data/` }).end(),
     );
     const sender = new WebhookSender(secrets, 2_000, EgressPolicy.fromSpec('127.0.0.1'));
     try {
@@ -101,8 +118,17 @@ describe('WebhookSender egress checks at connect time', () => {
     const receiver = await startWebhookReceiver(SECRET, () => answers[i++]);
     const sender = new WebhookSender(secrets, 2_000, EgressPolicy.fromSpec('127.0.0.1'));
     try {
-      expect(await sender.send(message(receiver.url))).toMatchObject({ ok: false, retryable: false, disableTarget: true, code: 'HTTP_410' });
-      expect(await sender.send(message(receiver.url))).toMatchObject({ ok: false, retryable: true, retryAfterMs: 7_000 });
+      expect(await sender.send(message(receiver.url))).toMatchObject({
+        ok: false,
+        retryable: false,
+        disableTarget: true,
+        code: 'HTTP_410',
+      });
+      expect(await sender.send(message(receiver.url))).toMatchObject({
+        ok: false,
+        retryable: true,
+        retryAfterMs: 7_000,
+      });
       const notFound = await sender.send(message(receiver.url));
       expect(notFound).toMatchObject({ ok: false, retryable: false, code: 'HTTP_404' });
       expect(notFound.retryAfterMs).toBeUndefined(); // only 429/502/503/504 are honoured

@@ -37,7 +37,9 @@ export class TargetsAndRounds1764000000001 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE deliveries DROP COLUMN last_code, DROP COLUMN round_started_at, DROP COLUMN round_base`);
+    await q.query(
+      `ALTER TABLE deliveries DROP COLUMN last_code, DROP COLUMN round_started_at, DROP COLUMN round_base`,
+    );
     await q.query(`DROP TABLE job_targets`);
     await q.query(`DROP TABLE webhook_targets`);
   }

@@ -18,7 +18,8 @@ const config = {
 function given(delivery: Partial<ClaimedDelivery>, result: Partial<SendResult>) {
   const written: { attempts: AttemptRecord[]; events: OutboxRecord[] } = { attempts: [], events: [] };
   const repository = {
-    recordAttempts: async (attempts: AttemptRecord[], events: OutboxRecord[]) => Object.assign(written, { attempts, events }),
+    recordAttempts: async (attempts: AttemptRecord[], events: OutboxRecord[]) =>
+      Object.assign(written, { attempts, events }),
   } as unknown as DeliveriesRepository;
   const service = new DeliveryService(repository, {} as ResultTopics, config);
   const d: ClaimedDelivery = {
@@ -48,7 +49,10 @@ function given(delivery: Partial<ClaimedDelivery>, result: Partial<SendResult>) 
 describe('delivery retry rules', () => {
   it('given a 503 with Retry-After within the horizon, then the next attempt is exactly then', async () => {
     const before = Date.now();
-    const { attempt, types } = await given({}, { statusCode: 503, retryAfterMs: 120_000, code: 'HTTP_503' }).when();
+    const { attempt, types } = await given(
+      {},
+      { statusCode: 503, retryAfterMs: 120_000, code: 'HTTP_503' },
+    ).when();
     expect(attempt.status).toBe('pending');
     expect(attempt.nextAttemptAt!.getTime() - before).toBeGreaterThanOrEqual(120_000);
     expect(attempt.nextAttemptAt!.getTime() - before).toBeLessThan(121_000);
@@ -56,9 +60,16 @@ describe('delivery retry rules', () => {
   });
 
   it('given a Retry-After beyond the horizon, then the delivery fails now and is dead-lettered', async () => {
-    const { attempt, types, failed } = await given({}, { statusCode: 429, retryAfterMs: 3_600_000, code: 'HTTP_429', error: 'HTTP 429' }).when();
+    const { attempt, types, failed } = await given(
+      {},
+      { statusCode: 429, retryAfterMs: 3_600_000, code: 'HTTP_429', error: 'HTTP 429' },
+    ).when();
     expect(attempt.status).toBe('failed');
-    expect(types).toEqual(['troupe.job.delivery-attempted.v1', 'troupe.job.delivery-failed.v1', 'troupe.dlq.delivery']);
+    expect(types).toEqual([
+      'troupe.job.delivery-attempted.v1',
+      'troupe.job.delivery-failed.v1',
+      'troupe.dlq.delivery',
+    ]);
     expect(failed.reason).toMatch(/Retry-After asks for 3600 s would fall beyond the 600 s retry horizon/);
   });
 
@@ -71,15 +82,29 @@ describe('delivery retry rules', () => {
   });
 
   it('given a 410, then the delivery fails at once and the target is disabled', async () => {
-    const { attempt, failed } = await given({}, { statusCode: 410, retryable: false, disableTarget: true, code: 'HTTP_410', error: 'HTTP 410' }).when();
-    expect(attempt).toMatchObject({ status: 'failed', sent: true, disable: { tenantId: 'acme', url: 'https://hooks.example.com/' } });
+    const { attempt, failed } = await given(
+      {},
+      { statusCode: 410, retryable: false, disableTarget: true, code: 'HTTP_410', error: 'HTTP 410' },
+    ).when();
+    expect(attempt).toMatchObject({
+      status: 'failed',
+      sent: true,
+      disable: { tenantId: 'acme', url: 'https://hooks.example.com/' },
+    });
     expect(failed).toMatchObject({ code: 'HTTP_410', targetDisabled: true, attempts: 1 });
   });
 
   it('given a disabled target, then nothing counts as sent and the failure says why', async () => {
-    const { attempt, types, failed } = await given({ targetDisabledReason: 'HTTP 410 Gone for job x' }, { retryable: false, latencyMs: 0 }).when();
+    const { attempt, types, failed } = await given(
+      { targetDisabledReason: 'HTTP 410 Gone for job x' },
+      { retryable: false, latencyMs: 0 },
+    ).when();
     expect(attempt).toMatchObject({ status: 'failed', sent: false, code: 'TARGET_DISABLED' });
     expect(types).toEqual(['troupe.job.delivery-failed.v1', 'troupe.dlq.delivery']); // no attempt event
-    expect(failed).toMatchObject({ attempts: 0, code: 'TARGET_DISABLED', reason: expect.stringMatching(/target is disabled \(HTTP 410 Gone/) });
+    expect(failed).toMatchObject({
+      attempts: 0,
+      code: 'TARGET_DISABLED',
+      reason: expect.stringMatching(/target is disabled \(HTTP 410 Gone/),
+    });
   });
 });

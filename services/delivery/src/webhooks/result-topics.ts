@@ -20,7 +20,9 @@ export class ResultTopics {
 
   async ensure(topic: string): Promise<void> {
     if (this.ensured.has(topic)) return;
-    await this.gateway.ensureTopics([{ name: topic, partitions: this.config.TROUPE_KAFKA_PARTITIONS, retentionMs: 7 * DAY_MS }]);
+    await this.gateway.ensureTopics([
+      { name: topic, partitions: this.config.TROUPE_KAFKA_PARTITIONS, retentionMs: 7 * DAY_MS },
+    ]);
     this.ensured.add(topic);
   }
 }

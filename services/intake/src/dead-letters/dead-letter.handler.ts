@@ -9,10 +9,7 @@ import { DeadLettersService } from './dead-letters.service';
 export class DeadLetterHandler {
   constructor(private readonly letters: DeadLettersService) {}
 
-  @EventPattern(
-    SERVICES.map((s) => deadLetterTopic(s)),
-    { [RAW_MESSAGES]: 'record' },
-  )
+  @EventPattern(SERVICES.map((s) => deadLetterTopic(s)), { [RAW_MESSAGES]: 'record' })
   handle(@Payload() record: ConsumedMessage, @Ctx() ctx: MessageContext): void {
     this.letters.index(record, ctx);
   }

@@ -4,5 +4,8 @@ import { DeadLettersController } from './dead-letters.controller';
 import { DeadLettersRepository } from './dead-letters.repository';
 import { DeadLettersService } from './dead-letters.service';
 
-@Module({ controllers: [DeadLettersController, DeadLetterHandler], providers: [DeadLettersService, DeadLettersRepository] })
+@Module({
+  controllers: [DeadLettersController, DeadLetterHandler],
+  providers: [DeadLettersService, DeadLettersRepository],
+})
 export class DeadLettersModule {}

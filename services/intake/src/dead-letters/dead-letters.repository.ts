@@ -77,7 +77,23 @@ export class DeadLettersRepository {
         () =>
           new BatchInsert(
             'dead_letters',
-            ['id', 'stage', 'original_topic', 'code', 'reason', 'attempts', 'consumer', 'job_id', 'tenant_id', 'event_id', 'event_type', 'key', 'headers', 'value', 'dead_lettered_at'],
+            [
+              'id',
+              'stage',
+              'original_topic',
+              'code',
+              'reason',
+              'attempts',
+              'consumer',
+              'job_id',
+              'tenant_id',
+              'event_id',
+              'event_type',
+              'key',
+              'headers',
+              'value',
+              'dead_lettered_at',
+            ],
             'ON CONFLICT (id) DO NOTHING',
           ),
       )
@@ -101,7 +117,9 @@ export class DeadLettersRepository {
   }
 
   async find(id: string): Promise<DeadLetterRow | undefined> {
-    const rows: Raw[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM dead_letters WHERE id = $1`, [id]);
+    const rows: Raw[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM dead_letters WHERE id = $1`, [
+      id,
+    ]);
     return rows[0] && toRow(rows[0]);
   }
 

@@ -57,7 +57,9 @@ export class DeadLettersService {
       key: record.key === null ? null : clean(record.key),
       headers: h,
       value: record.value ?? Buffer.alloc(0),
-      deadLetteredAt: !Number.isNaN(Date.parse(h[DLQ_HEADERS.time] ?? '')) ? h[DLQ_HEADERS.time] : new Date().toISOString(),
+      deadLetteredAt: !Number.isNaN(Date.parse(h[DLQ_HEADERS.time] ?? ''))
+        ? h[DLQ_HEADERS.time]
+        : new Date().toISOString(),
     });
   }
 
@@ -77,7 +79,10 @@ export class DeadLettersService {
         const { headers: _headers, ...view } = toView(r);
         return view;
       }),
-      nextCursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify({ t: last.deadLetteredAt, id: last.id })).toString('base64url') : null,
+      nextCursor:
+        rows.length > query.limit && last
+          ? Buffer.from(JSON.stringify({ t: last.deadLetteredAt, id: last.id })).toString('base64url')
+          : null,
     };
   }
 
@@ -99,14 +104,22 @@ export class DeadLettersService {
       record = toOutboxRecord(
         {
           type: JOB_REDELIVERY_REQUESTED_V1,
-          data: { jobId: letter.jobId, tenantId: letter.tenantId, requestedBy: `dead-letter:${id}`, requestedAt: new Date().toISOString() },
+          data: {
+            jobId: letter.jobId,
+            tenantId: letter.tenantId,
+            requestedBy: `dead-letter:${id}`,
+            requestedAt: new Date().toISOString(),
+          },
         },
         { service: 'intake', correlationId: letter.jobId },
       );
       record.headers[REPLAY_HEADER] = id;
       replayedTo = 'redelivery';
     } else {
-      if (!/^troupe\.[a-z0-9.-]+$/.test(letter.originalTopic) || letter.originalTopic.startsWith('troupe.dlq.')) {
+      if (
+        !/^troupe\.[a-z0-9.-]+$/.test(letter.originalTopic) ||
+        letter.originalTopic.startsWith('troupe.dlq.')
+      ) {
         throw notReplayable(id, `its original topic ${letter.originalTopic} cannot be written to`);
       }
       record = {
@@ -124,7 +137,12 @@ export class DeadLettersService {
 
   private async find(id: string): Promise<DeadLetterRow> {
     const letter = /^[a-z]+:\d+:\d+$/.test(id) ? await this.letters.find(id) : undefined;
-    if (!letter) throw new IntakeException(IntakeErrorCode.DEAD_LETTER_NOT_FOUND, HttpStatus.NOT_FOUND, `no dead letter ${id}`);
+    if (!letter)
+      throw new IntakeException(
+        IntakeErrorCode.DEAD_LETTER_NOT_FOUND,
+        HttpStatus.NOT_FOUND,
+        `no dead letter ${id}`,
+      );
     return letter;
   }
 }
@@ -147,18 +165,27 @@ function toView(r: DeadLetterRow): DeadLetterView {
     lastReplayedAt: r.lastReplayedAt,
     value: r.value.subarray(0, VALUE_PREVIEW_BYTES).toString('utf8'),
     // Trace headers are noise to an operator; the rest says where the letter came from.
-    headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => k !== 'traceparent' && k !== 'tracestate')),
+    headers: Object.fromEntries(
+      Object.entries(r.headers).filter(([k]) => k !== 'traceparent' && k !== 'tracestate'),
+    ),
   };
 }
 
 const clean = (text: string) => text.replace(/\u0000/g, '\ufffd');
 
 const notReplayable = (id: string, why: string) =>
-  new IntakeException(IntakeErrorCode.DEAD_LETTER_NOT_REPLAYABLE, HttpStatus.CONFLICT, `dead letter ${id} cannot be replayed: ${why}`);
+  new IntakeException(
+    IntakeErrorCode.DEAD_LETTER_NOT_REPLAYABLE,
+    HttpStatus.CONFLICT,
+    `dead letter ${id} cannot be replayed: ${why}`,
+  );
 
 function decodeCursor(cursor: string): { t: string; id: string } {
   try {
-    const { t, id } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t: unknown; id: unknown };
+    const { t, id } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      t: unknown;
+      id: unknown;
+    };
     if (typeof t === 'string' && !Number.isNaN(Date.parse(t)) && typeof id === 'string') return { t, id };
   } catch {
     // fall through

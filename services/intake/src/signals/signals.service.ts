@@ -37,10 +37,16 @@ export class SignalsService {
     try {
       signal = SignalV1Schema.parse(raw);
     } catch (error) {
-      throw new PermanentError(SignalErrorCode.INVALID_SIGNAL, error instanceof ZodError ? errorMessage(error) : String(error));
+      throw new PermanentError(
+        SignalErrorCode.INVALID_SIGNAL,
+        error instanceof ZodError ? errorMessage(error) : String(error),
+      );
     }
     if (!this.tenants.has(signal.tenantId)) {
-      throw new PermanentError(SignalErrorCode.UNKNOWN_TENANT, `tenant ${signal.tenantId} is not configured in this intake`);
+      throw new PermanentError(
+        SignalErrorCode.UNKNOWN_TENANT,
+        `tenant ${signal.tenantId} is not configured in this intake`,
+      );
     }
     const { signalId, tenantId, ...request } = signal;
     try {
@@ -55,7 +61,10 @@ export class SignalsService {
       if (!(error instanceof IntakeException)) throw error;
       // The same reasons an HTTP caller gets a 4xx, as dead-letter codes.
       if (error.code === IntakeErrorCode.IDEMPOTENCY_KEY_REUSED) {
-        throw new PermanentError(SignalErrorCode.SIGNAL_ID_REUSED, `signal ${signalId} was already used with different content`);
+        throw new PermanentError(
+          SignalErrorCode.SIGNAL_ID_REUSED,
+          `signal ${signalId} was already used with different content`,
+        );
       }
       if (error.status >= HttpStatus.INTERNAL_SERVER_ERROR) throw error;
       throw new PermanentError(error.code, error.message);
