@@ -68,7 +68,7 @@ describe('EgressPolicy.checkUrl', () => {
 
   it('given a refusal, then the message says which address and why, without the URL path or query', async () => {
     const r = (await refusal(policy, 'http://internal.example.com/hook?token=s3cr3t')) as { message: string };
-    expect(r.message).toMatch(/internal\.example\.com resolves to address 10\.0\.0\.5 is a private address/);
+    expect(r.message).toMatch(/internal\.example\.com resolves to 10\.0\.0\.5, a private address;/);
     expect(r.message).not.toMatch(/s3cr3t/);
   });
 

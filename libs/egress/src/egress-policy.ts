@@ -155,7 +155,11 @@ export class EgressPolicy {
           this.checkAddress(a.address);
         } catch (error) {
           const e = error as EgressForbiddenError;
-          throw new EgressForbiddenError(e.code, `host ${host} resolves to ${e.message}`, e.category);
+          throw new EgressForbiddenError(
+            e.code,
+            `host ${host} resolves to ${e.message.replace(/^address (\S+) is /, '$1, ')}`,
+            e.category,
+          );
         }
       }
     }

@@ -62,7 +62,7 @@ describe('WebhookSender egress checks at connect time', () => {
       await policy.checkUrl(`http://rebind.test:${port}/webhooks`); // what intake does at job creation: passes
       const result = await sender.send(message(`http://rebind.test:${port}/webhooks`));
       expect(result).toMatchObject({ ok: false, retryable: false, code: 'WEBHOOK_URL_FORBIDDEN' });
-      expect(result.error).toMatch(/rebind\.test resolves to address 127\.0\.0\.1 is a loopback address/);
+      expect(result.error).toMatch(/rebind\.test resolves to 127\.0\.0\.1, a loopback address/);
       expect(receiver.received).toHaveLength(0);
     } finally {
       sender.close();
