@@ -5,7 +5,9 @@ import {
   envelopeFromHeaders,
   isEventType,
   JOB_FAILED_V1,
+  JobContextSchema,
   TOPICS,
+  type JobFailedV1,
   type Envelope,
   type ServiceName,
 } from '@troupe/contracts';
@@ -58,6 +60,14 @@ interface Decoded {
 export const RAW_MESSAGES = 'troupe.raw';
 
 const tracer = trace.getTracer('@troupe/messaging');
+
+/** The target of a job, from a failed event's job context when it has one (for the job.failed notification). */
+function jobTarget(data: unknown): Pick<JobFailedV1, 'webhook' | 'workflow' | 'metadata'> {
+  const context = JobContextSchema.pick({ webhook: true, workflow: true, metadata: true }).safeParse(data);
+  if (!context.success) return {};
+  const { webhook, workflow, metadata } = context.data;
+  return { webhook, workflow: { id: workflow.id, version: workflow.version }, metadata };
+}
 
 /**
  * A NestJS transport that runs `@EventPattern(topic)` handlers as idempotent consumers.
@@ -249,7 +259,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         toOutboxRecord(
           {
             type: JOB_FAILED_V1,
-            data: { jobId, tenantId, stage: this.options.service, code: failure.code, reason: failure.message },
+            data: { jobId, tenantId, stage: this.options.service, code: failure.code, reason: failure.message, ...jobTarget(d.data) },
           },
           {
             service: this.options.service,

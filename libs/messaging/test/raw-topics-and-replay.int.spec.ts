@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { envelopeToHeaders, JOB_FAILED_V1, type Envelope } from '@troupe/contracts';
+import {
+  envelopeToHeaders,
+  JOB_FAILED_V1,
+  JOB_REQUESTED_V1,
+  WorkflowDefinitionSchema,
+  type Envelope,
+} from '@troupe/contracts';
 import { createServiceDataSource, messagingTablesMigration, migrate } from '@troupe/persistence';
 import { createTestDatabase, KAFKA_BROKERS, testKafka, waitFor } from '@troupe/testing';
 import pino from 'pino';
@@ -192,5 +198,64 @@ describe('replay of dead letters', () => {
     expect(
       await dataSource.query(`SELECT count(*)::int AS n FROM effects WHERE job_id = $1`, [jobId]),
     ).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('job.failed from a dead-lettered job event', () => {
+  it('given a failing job.requested with a webhook, when dead-lettered, then the job.failed carries the webhook, workflow and metadata', async () => {
+    const topic = await newTopic();
+    const group = `troupe-test-${randomUUID()}`;
+    const jobId = randomUUID();
+    const workflow = WorkflowDefinitionSchema.parse({
+      id: 'w',
+      version: 3,
+      classification: { kind: 'rules', defaultLabel: 'x' },
+      generation: { routes: { default: { model: 'local/extractive-summary' } } },
+      output: { schema: { type: 'object' } },
+    });
+    const envelope: Envelope = {
+      id: randomUUID(),
+      source: 'troupe/test',
+      type: JOB_REQUESTED_V1,
+      specversion: '1.0',
+      time: new Date().toISOString(),
+      subject: jobId,
+      tenantid: 'acme',
+      correlationid: jobId,
+    };
+    const data = {
+      jobId,
+      tenantId: 'acme',
+      workflow,
+      input: { text: 'x' },
+      webhook: { url: 'https://hooks.example.com/t' },
+      metadata: { order: '42' },
+      requestedAt: new Date().toISOString(),
+    };
+    const t = transport(topic, group, async () => {
+      throw new PermanentError('BROKEN', 'cannot handle this job');
+    });
+    await gateway.produce([
+      { topic, key: jobId, value: JSON.stringify(data), headers: envelopeToHeaders(envelope) },
+    ]);
+    await listen(t);
+    await waitFor(async () => (await committedOffset(group, topic)) === 1, {
+      description: 'the dead-lettering',
+    });
+    await t.close();
+    const [failed] = await dataSource.query(
+      `SELECT value FROM outbox WHERE key = $1 AND topic = 'troupe.job.failed'`,
+      [jobId],
+    );
+    expect(JSON.parse(failed.value.toString())).toEqual({
+      jobId,
+      tenantId: 'acme',
+      stage: 'intake',
+      code: 'BROKEN',
+      reason: 'cannot handle this job',
+      webhook: { url: 'https://hooks.example.com/t' },
+      workflow: { id: 'w', version: 3 },
+      metadata: { order: '42' },
+    });
   });
 });

@@ -108,3 +108,71 @@ describe('delivery retry rules', () => {
     });
   });
 });
+
+describe('failure notifications', () => {
+  const failed = {
+    jobId: '6f1c0e4e-3f0a-4d7e-9b8a-1d2c3b4a5f60',
+    tenantId: 'acme',
+    stage: 'generation',
+    code: 'UNKNOWN_MODEL',
+    reason: 'no model x',
+  };
+
+  function service(known?: { webhookUrl: string }) {
+    const scheduled: {
+      outcome: string;
+      url: string;
+      payload: { type: string; data: Record<string, unknown> };
+    }[] = [];
+    const repository = {
+      findTarget: async () =>
+        known && {
+          jobId: failed.jobId,
+          tenantId: 'acme',
+          webhookUrl: known.webhookUrl,
+          resultTopic: null,
+          workflow: { id: 'w', version: 1 },
+          metadata: {},
+        },
+      schedule: (_ctx: unknown, d: (typeof scheduled)[number]) => scheduled.push(d),
+    } as unknown as DeliveriesRepository;
+    return { scheduled, service: new DeliveryService(repository, {} as ResultTopics, config) };
+  }
+  const ctx = {} as Parameters<DeliveryService['onFailed']>[1];
+
+  it('given a job.failed whose job.requested was seen, then its target gets a job.failed notification', async () => {
+    const { scheduled, service: s } = service({ webhookUrl: 'https://a.example.com/' });
+    await s.onFailed(failed, ctx);
+    expect(scheduled).toMatchObject([
+      {
+        outcome: 'failed',
+        url: 'https://a.example.com/',
+        payload: { type: 'job.failed', data: { error: { stage: 'generation', code: 'UNKNOWN_MODEL' } } },
+      },
+    ]);
+  });
+
+  it('given a job.failed carrying the webhook and no job.requested seen yet, then the event’s own target is notified', async () => {
+    const { scheduled, service: s } = service();
+    await s.onFailed(
+      {
+        ...failed,
+        webhook: { url: 'https://b.example.com/' },
+        workflow: { id: 'w', version: 2 },
+        metadata: { k: 'v' },
+      },
+      ctx,
+    );
+    expect(scheduled).toMatchObject([
+      {
+        url: 'https://b.example.com/',
+        payload: { data: { workflow: { id: 'w', version: 2 }, metadata: { k: 'v' } } },
+      },
+    ]);
+  });
+
+  it('given a job.failed with no target known at all, then it is retried later (transient), not dropped', async () => {
+    const { service: s } = service();
+    await expect(s.onFailed(failed, ctx)).rejects.toThrow(/job.requested has not been seen yet/);
+  });
+});

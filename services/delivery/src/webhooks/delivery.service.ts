@@ -79,6 +79,19 @@ export function failurePayload(target: JobTarget, failed: JobFailedV1): WebhookP
   };
 }
 
+/** A target from the job.failed event itself, when its emitter copied the job's webhook into it. */
+function targetOfFailure(failed: JobFailedV1): JobTarget | undefined {
+  if (!failed.webhook || !failed.workflow) return undefined;
+  return {
+    jobId: failed.jobId,
+    tenantId: failed.tenantId,
+    webhookUrl: failed.webhook.url,
+    resultTopic: null,
+    workflow: failed.workflow,
+    metadata: failed.metadata ?? {},
+  };
+}
+
 /** Stable per job and target, so a receiver deduplicates retries by `webhook-id`. */
 export const deliveryId = (jobId: string, url: string) =>
   'msg_' + createHash('sha256').update(`${jobId}\n${url}`).digest('hex').slice(0, 32);
@@ -117,7 +130,8 @@ export class DeliveryService {
 
   /** A job failed in some stage: its target gets a `job.failed` notification. */
   async onFailed(failed: JobFailedV1, ctx: MessageContext): Promise<void> {
-    const target = await this.deliveries.findTarget(ctx, failed.jobId);
+    // What job.requested told us (it knows the result topic too), else what the failure carries.
+    const target = (await this.deliveries.findTarget(ctx, failed.jobId)) ?? targetOfFailure(failed);
     // Topics are consumed independently: the job.requested may still be on its way. Retried, then dead-lettered.
     if (!target) throw new TransientError(`job ${failed.jobId}: its job.requested has not been seen yet`);
     await this.deliver(target, failurePayload(target, failed), ctx, false);
