@@ -53,6 +53,8 @@ beforeAll(async () => {
     DATABASE_URL: db.url,
     TROUPE_API_KEYS: `acme:submitter:${ACME_KEY},globex:admin:${GLOBEX_KEY}`,
     TROUPE_WEBHOOK_SECRETS: `*=${SECRET}`,
+    // The test receivers listen on loopback, which the SSRF guard refuses unless allowlisted.
+    TROUPE_EGRESS_ALLOWLIST: '127.0.0.1',
     TROUPE_WEBHOOK_RETRY_BASE_MS: '200',
     TROUPE_WEBHOOK_MAX_ATTEMPTS: '4',
     TROUPE_DELIVERY_POLL_MS: '100',

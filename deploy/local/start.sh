@@ -20,6 +20,8 @@ export TROUPE_KAFKA_BROKERS=${TROUPE_KAFKA_BROKERS:-127.0.0.1:9092}
 export TROUPE_API_KEYS=${TROUPE_API_KEYS:-local:admin:troupe-local-dev-key}
 export TROUPE_WEBHOOK_SECRETS=${TROUPE_WEBHOOK_SECRETS:-*=whsec_dHJvdXBlLWxvY2FsLWRldi1zZWNyZXQ=}
 export TROUPE_RECEIVER_PORT=${TROUPE_RECEIVER_PORT:-4000}
+# The example receiver is on loopback, which the SSRF guard refuses unless allowlisted.
+export TROUPE_EGRESS_ALLOWLIST=${TROUPE_EGRESS_ALLOWLIST:-127.0.0.1}
 # Traces go to Jaeger when an OTLP endpoint is given; otherwise they are off, not retried into the void.
 if [ -z "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]; then export OTEL_TRACES_EXPORTER=${OTEL_TRACES_EXPORTER:-none}; fi
 

@@ -1,3 +1,5 @@
+import { SIGNALS_TOPIC } from './events/signal.v1';
+
 /** Kafka topic names. Every job event has its own topic; all are keyed by job id. */
 export const TOPICS = {
   jobRequested: 'troupe.job.requested',
@@ -13,6 +15,7 @@ export const TOPICS = {
   jobReviewRequested: 'troupe.job.review-requested',
   reviewDecided: 'troupe.review.decided',
   jobReviewExpired: 'troupe.job.review-expired',
+  jobRedeliveryRequested: 'troupe.job.redelivery-requested',
 } as const;
 
 export type JobTopic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -37,10 +40,14 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Kafka topics outside the job flow that Troupe creates too (signals in; see `signal.v1.ts`). */
+export const EXTRA_TOPICS: TopicSpec[] = [{ name: SIGNALS_TOPIC, partitions: 3, retentionMs: 7 * DAY_MS }];
+
 /** The topics Troupe creates at start-up (the broker's auto-creation is off). */
 export function topicSpecs(partitions: number): TopicSpec[] {
   return [
     ...JOB_TOPICS.map((name) => ({ name, partitions, retentionMs: 7 * DAY_MS })),
     ...SERVICES.map((service) => ({ name: deadLetterTopic(service), partitions: 1, retentionMs: 30 * DAY_MS })),
+    ...EXTRA_TOPICS,
   ];
 }

@@ -15,6 +15,20 @@ export const DLQ_HEADERS = {
   time: 'troupe_dlq_time',
 } as const;
 
+/**
+ * Set on a message republished from a dead letter (the dead letter's id). The consumer's inbox keys a
+ * replayed message by this value instead of its event id: the first replay of a dead letter is
+ * processed (the original id is already in the inbox: it was dead-lettered), a second replay of the
+ * same dead letter is a duplicate.
+ */
+export const REPLAY_HEADER = 'troupe_replay_of';
+
+/** Headers of a dead letter minus the ones the dead-lettering added: what to republish on replay. */
+export function originalHeaders(headers: Record<string, string>): Record<string, string> {
+  const added = new Set<string>(Object.values(DLQ_HEADERS));
+  return Object.fromEntries(Object.entries(headers).filter(([key]) => !added.has(key) && key !== REPLAY_HEADER));
+}
+
 /** A dead-letter record for the outbox: the original key, value and headers plus the reason. */
 export function deadLetterRecord(
   service: ServiceName,

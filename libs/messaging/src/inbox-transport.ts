@@ -5,7 +5,9 @@ import {
   envelopeFromHeaders,
   isEventType,
   JOB_FAILED_V1,
+  JobContextSchema,
   TOPICS,
+  type JobFailedV1,
   type Envelope,
   type ServiceName,
 } from '@troupe/contracts';
@@ -14,7 +16,7 @@ import type { Logger } from 'pino';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ChunkWrites } from './batch-writes';
-import { deadLetterRecord } from './dead-letter';
+import { deadLetterRecord, REPLAY_HEADER } from './dead-letter';
 import { backoffDelay, classifyError, errorCode, errorMessage, PermanentError, sleep } from './errors';
 import type { BatchControls, ConsumedBatch, ConsumedMessage, ConsumerHandle, KafkaGateway } from './kafka-gateway';
 import { MessageContext, type PrepareContext, type PreparedOutcome } from './message-context';
@@ -44,6 +46,8 @@ interface Decoded {
   failure?: PermanentError;
   /** The outcome of the message's prepare handler, kept across retries of the chunk's transaction. */
   prepared?: PreparedOutcome;
+  /** From a raw topic: not a job event, so a failure emits no job.failed. */
+  raw?: boolean;
 }
 
 /** Prefix of the pattern of a prepare handler: `@EventPattern(preparePattern(topic))`. */
@@ -57,6 +61,25 @@ export const PREPARE_PREFIX = 'prepare:';
 export const preparePattern = (topic: string) => `${PREPARE_PREFIX}${topic}`;
 
 const tracer = trace.getTracer('@troupe/messaging');
+
+/**
+ * Handler extras for topics whose messages are not Troupe events:
+ * - `@EventPattern(topic, { [RAW_MESSAGES]: true })`, for topics other systems write to without
+ *   CloudEvents headers (signals): the handler gets the parsed JSON value (headers on `ctx.headers`)
+ *   and validates it itself. The inbox key is the `ce_id` header if there is one, else the message's
+ *   position (or, for a replay, the dead letter it replays).
+ * - `{ [RAW_MESSAGES]: 'record' }` (dead-letter topics): the handler gets the whole ConsumedMessage,
+ *   value unparsed, keyed by position (a dead letter carries its original's `ce_id`).
+ */
+export const RAW_MESSAGES = 'troupe.raw';
+
+/** The target of a job, from a failed event's job context when it has one (for the job.failed notification). */
+function jobTarget(data: unknown): Pick<JobFailedV1, 'webhook' | 'workflow' | 'metadata'> {
+  const context = JobContextSchema.pick({ webhook: true, workflow: true, metadata: true }).safeParse(data);
+  if (!context.success) return {};
+  const { webhook, workflow, metadata } = context.data;
+  return { webhook, workflow: { id: workflow.id, version: workflow.version }, metadata };
+}
 
 class ShutdownInProgress extends Error {
   constructor() {
@@ -206,6 +229,8 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         d.message.offset,
         manager,
         writes,
+        d.message.headers,
+        d.message.key,
         d.prepared,
       );
       await this.traced(d, async () => {
@@ -307,13 +332,13 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     ];
     const jobId = d.envelope?.subject ?? d.message.key ?? undefined;
     const tenantId = d.envelope?.tenantid ?? d.message.headers['ce_tenantid'];
-    // Never answer a failed job.failed with another job.failed: that would loop.
-    if (jobId && tenantId && d.message.topic !== TOPICS.jobFailed) {
+    // Never answer a failed job.failed with another job.failed: that would loop. Raw messages are not jobs.
+    if (jobId && tenantId && !d.raw && d.message.topic !== TOPICS.jobFailed) {
       records.push(
         toOutboxRecord(
           {
             type: JOB_FAILED_V1,
-            data: { jobId, tenantId, stage: this.options.service, code: failure.code, reason: failure.message },
+            data: { jobId, tenantId, stage: this.options.service, code: failure.code, reason: failure.message, ...jobTarget(d.data) },
           },
           {
             service: this.options.service,
@@ -328,17 +353,24 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
 
   private decode(message: ConsumedMessage): Decoded {
     const fallbackId = `${message.topic}/${message.partition}/${message.offset}`;
+    const replayOf = message.headers[REPLAY_HEADER];
+    // A replay is keyed by the dead letter it replays (unique across stages): its first replay is
+    // processed even though the original id is in the inbox, a second replay is a duplicate.
+    const replayed = (id: string) => (replayOf ? `replay:${replayOf}` : id);
+    const raw = this.getHandlerByPattern(message.topic)?.extras?.[RAW_MESSAGES];
+    if (raw === 'record') return { message, eventId: fallbackId, envelope: this.rawEnvelope(message, fallbackId), data: message, raw: true };
+    if (raw) return this.decodeRaw(message, fallbackId);
     let envelope: Envelope;
     try {
       envelope = envelopeFromHeaders(message.headers);
     } catch (error) {
       return {
         message,
-        eventId: message.headers['ce_id'] || fallbackId,
+        eventId: replayed(message.headers['ce_id'] || fallbackId),
         failure: new PermanentError('INVALID_ENVELOPE', `CloudEvents headers invalid: ${errorMessage(error)}`),
       };
     }
-    const base = { message, eventId: envelope.id, envelope };
+    const base = { message, eventId: replayed(envelope.id), envelope };
     if (!isEventType(envelope.type)) {
       return { ...base, failure: new PermanentError('UNKNOWN_EVENT_TYPE', `unknown event type ${envelope.type}`) };
     }
@@ -353,6 +385,32 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
       return { ...base, failure: new PermanentError('SCHEMA_VIOLATION', errorMessage(parsed.error)) };
     }
     return { ...base, data: parsed.data };
+  }
+
+  private decodeRaw(message: ConsumedMessage, fallbackId: string): Decoded {
+    const replayOf = message.headers[REPLAY_HEADER];
+    // A replay's position is new each time: key it by the dead letter it replays.
+    const eventId = replayOf ? `replay:${replayOf}` : message.headers['ce_id'] || fallbackId;
+    const base = { message, eventId, envelope: this.rawEnvelope(message, eventId), raw: true };
+    try {
+      return { ...base, data: JSON.parse(message.value?.toString('utf8') ?? '') };
+    } catch (error) {
+      return { ...base, failure: new PermanentError('INVALID_JSON', `value is not JSON: ${errorMessage(error)}`) };
+    }
+  }
+
+  /** What a raw message's handler sees as `ctx.envelope`: its own attributes where it has them. */
+  private rawEnvelope(message: ConsumedMessage, eventId: string): Envelope {
+    return {
+      id: eventId,
+      source: message.headers['ce_source'] || `kafka:${message.topic}`,
+      type: message.headers['ce_type'] || 'raw',
+      specversion: '1.0',
+      time: new Date().toISOString(),
+      subject: message.key ?? eventId,
+      tenantid: message.headers['ce_tenantid'] || '-',
+      correlationid: message.headers['ce_correlationid'] || eventId,
+    };
   }
 
   private async traced(d: Decoded, work: () => Promise<void>, operation: 'process' | 'prepare' = 'process'): Promise<void> {

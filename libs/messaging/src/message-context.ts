@@ -30,6 +30,9 @@ export class MessageContext {
     readonly offset: string,
     readonly manager: EntityManager,
     private readonly writes: ChunkWrites = new ChunkWrites(),
+    /** The Kafka headers as received (raw-topic handlers read them). */
+    readonly headers: Record<string, string> = {},
+    readonly key: string | null = null,
     private readonly preparedOutcome?: PreparedOutcome,
   ) {}
 

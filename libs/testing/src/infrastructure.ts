@@ -43,7 +43,7 @@ export async function resetTroupeTopics(): Promise<void> {
   try {
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('troupe-'));
     if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
-    const topics = (await admin.listTopics()).filter((t) => /^troupe\.(job|dlq|review)\./.test(t));
+    const topics = (await admin.listTopics()).filter((t) => /^troupe\.(job\.|dlq\.|review\.|signals$|results\.)/.test(t));
     if (topics.length > 0) {
       await admin.deleteTopics({ topics, timeout: 30_000 });
       await waitFor(async () => (await admin.listTopics()).every((t) => !topics.includes(t)), {

@@ -7,6 +7,7 @@ import { JOB_DELIVERY_FAILED_V1, JobDeliveryFailedV1Schema } from './job-deliver
 import { JOB_FAILED_V1, JobFailedV1Schema } from './job-failed.v1';
 import { JOB_GENERATED_V1, JobGeneratedV1Schema } from './job-generated.v1';
 import { JOB_REJECTED_V1, JobRejectedV1Schema } from './job-rejected.v1';
+import { JOB_REDELIVERY_REQUESTED_V1, JobRedeliveryRequestedV1Schema } from './job-redelivery-requested.v1';
 import { JOB_REQUESTED_V1, JobRequestedV1Schema } from './job-requested.v1';
 import { JOB_VALIDATED_V1, JobValidatedV1Schema } from './job-validated.v1';
 import { JOB_REGENERATE_REQUESTED_V1, JobRegenerateRequestedV1Schema } from './job-regenerate-requested.v1';
@@ -32,6 +33,7 @@ export const EVENT_CATALOG = {
   [JOB_REVIEW_REQUESTED_V1]: { topic: TOPICS.jobReviewRequested, schema: JobReviewRequestedV1Schema },
   [REVIEW_DECIDED_V1]: { topic: TOPICS.reviewDecided, schema: ReviewDecidedV1Schema },
   [JOB_REVIEW_EXPIRED_V1]: { topic: TOPICS.jobReviewExpired, schema: JobReviewExpiredV1Schema },
+  [JOB_REDELIVERY_REQUESTED_V1]: { topic: TOPICS.jobRedeliveryRequested, schema: JobRedeliveryRequestedV1Schema },
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOG;

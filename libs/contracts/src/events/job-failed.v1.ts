@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WebhookTargetSchema } from './job-context';
 
 export const JOB_FAILED_V1 = 'troupe.job.failed.v1';
 export const JobFailedV1Schema = z.object({
@@ -8,5 +9,12 @@ export const JobFailedV1Schema = z.object({
   stage: z.string(),
   code: z.string(),
   reason: z.string(),
+  /**
+   * Where the job's outcome goes, when the emitter knows (the transport copies it from the failed
+   * event's job context): delivery then needs no earlier job.requested to notify the target.
+   */
+  webhook: WebhookTargetSchema.optional(),
+  workflow: z.object({ id: z.string(), version: z.number().int() }).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
 });
 export type JobFailedV1 = z.infer<typeof JobFailedV1Schema>;

@@ -115,6 +115,14 @@ export const OutputSpecSchema = z.object({
 export const DeliverySpecSchema = z.object({
   /** Default webhook for results when a job does not name one. */
   webhook: z.object({ url: z.string().url() }).optional(),
+  /**
+   * Also publish every outcome to this Kafka topic (event-driven automation for other systems). It
+   * must start with `troupe.results.`; intake creates it at start-up (the broker does not auto-create).
+   */
+  topic: z
+    .string()
+    .regex(/^troupe\.results\.[a-z0-9][a-z0-9._-]{0,200}$/, 'a topic named troupe.results.<name> (lower-case, digits, . _ -)')
+    .optional(),
 });
 
 export const WorkflowDefinitionSchema = z

@@ -2,19 +2,26 @@ import { Injectable } from '@nestjs/common';
 import { appendToOutbox, BatchInsert, type MessageContext, type OutboxRecord } from '@troupe/messaging';
 import { DataSource } from 'typeorm';
 
+export type DeliveryOutcome = 'validated' | 'rejected' | 'failed';
+
 export interface ScheduledDelivery {
   id: string;
   jobId: string;
   tenantId: string;
   url: string;
-  outcome: 'validated' | 'rejected';
+  outcome: DeliveryOutcome;
   payload: unknown;
   traceHeaders: Record<string, string>;
 }
 
 export interface ClaimedDelivery extends ScheduledDelivery {
-  /** This attempt's number, counting from 1. */
+  /** This attempt's number, counting from 1 over the delivery's whole life. */
   attempt: number;
+  /** Attempts made before this round (0 unless redelivered). */
+  roundBase: number;
+  roundStartedAt: Date;
+  /** Set when the target answered 410 Gone to an earlier delivery: nothing is sent. */
+  targetDisabledReason?: string;
 }
 
 export interface AttemptRecord {
@@ -22,10 +29,25 @@ export interface AttemptRecord {
   attempt: number;
   statusCode?: number;
   error?: string;
+  code?: string;
   latencyMs: number;
   /** The delivery's state after this attempt. */
   status: 'pending' | 'delivered' | 'failed';
   nextAttemptAt?: Date;
+  /** false when nothing was sent (disabled target): no attempt row, only the state change. */
+  sent: boolean;
+  /** The target answered 410: disable it for the tenant. */
+  disable?: { tenantId: string; url: string; reason: string };
+}
+
+/** Where a job's outcome goes (from its job.requested). */
+export interface JobTarget {
+  jobId: string;
+  tenantId: string;
+  webhookUrl: string | null;
+  resultTopic: string | null;
+  workflow: { id: string; version: number };
+  metadata: Record<string, string>;
 }
 
 interface ClaimedRow {
@@ -33,10 +55,13 @@ interface ClaimedRow {
   job_id: string;
   tenant_id: string;
   url: string;
-  outcome: 'validated' | 'rejected';
+  outcome: DeliveryOutcome;
   payload: unknown;
   trace_headers: Record<string, string>;
   attempts: number;
+  round_base: number;
+  round_started_at: Date;
+  disabled_reason: string | null;
 }
 
 @Injectable()
@@ -61,19 +86,86 @@ export class DeliveriesRepository {
       .add([d.id, d.jobId, d.tenantId, d.url, d.outcome, JSON.stringify(d.payload), JSON.stringify(d.traceHeaders)]);
   }
 
+  /** Remembers where a job's outcome goes, in the chunk transaction. */
+  rememberTarget(ctx: MessageContext, t: JobTarget): void {
+    this.targetsWrite(ctx).add([t.jobId, t.tenantId, t.webhookUrl, t.resultTopic, t.workflow.id, t.workflow.version, JSON.stringify(t.metadata)]);
+  }
+
+  async findTarget(ctx: MessageContext, jobId: string): Promise<JobTarget | undefined> {
+    // Flush first: the job.requested of this job may be in the same chunk.
+    await this.targetsWrite(ctx).flush(ctx.manager);
+    const rows: {
+      job_id: string;
+      tenant_id: string;
+      webhook_url: string | null;
+      result_topic: string | null;
+      workflow_id: string;
+      workflow_version: number;
+      metadata: Record<string, string>;
+    }[] = await ctx.manager.query(`SELECT * FROM job_targets WHERE job_id = $1`, [jobId]);
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      jobId: r.job_id,
+      tenantId: r.tenant_id,
+      webhookUrl: r.webhook_url,
+      resultTopic: r.result_topic,
+      workflow: { id: r.workflow_id, version: r.workflow_version },
+      metadata: r.metadata,
+    };
+  }
+
+  private targetsWrite(ctx: MessageContext): BatchInsert {
+    return ctx.deferred(
+      'job-targets',
+      () =>
+        new BatchInsert(
+          'job_targets',
+          ['job_id', 'tenant_id', 'webhook_url', 'result_topic', 'workflow_id', 'workflow_version', 'metadata'],
+          'ON CONFLICT (job_id) DO NOTHING',
+        ),
+    );
+  }
+
+  /**
+   * Starts a new round for a job's finished deliveries (delivered or failed): due now, attempt count
+   * and horizon from here; re-enables their targets. Returns how many were requeued.
+   */
+  async requeue(ctx: MessageContext, jobId: string, tenantId: string): Promise<number> {
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [rows]: [{ url: string }[], number] = await ctx.manager.query(
+      `UPDATE deliveries SET status = 'pending', round_base = attempts, round_started_at = now(), next_attempt_at = now(),
+                             locked_until = NULL, updated_at = now()
+        WHERE job_id = $1 AND tenant_id = $2 AND status IN ('delivered', 'failed')
+        RETURNING url`,
+      [jobId, tenantId],
+    );
+    if (rows.length > 0) {
+      await ctx.manager.query(
+        `UPDATE webhook_targets SET disabled_at = NULL, disabled_reason = NULL, updated_at = now()
+          WHERE tenant_id = $1 AND url = ANY($2::text[])`,
+        [tenantId, rows.map((r) => r.url)],
+      );
+    }
+    return rows.length;
+  }
+
   /**
    * Claims due deliveries with a lease (SKIP LOCKED: replicas share the work). A replica that dies
    * mid-send loses its lease and the delivery is tried again, with the same webhook-id.
    */
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const [rows]: [ClaimedRow[], number] = await this.dataSource.query(
-      `UPDATE deliveries SET locked_until = now() + ($2 || ' milliseconds')::interval,
-                             attempts = attempts + 1, updated_at = now()
-        WHERE id IN (SELECT id FROM deliveries
-                      WHERE status = 'pending' AND next_attempt_at <= now()
-                        AND (locked_until IS NULL OR locked_until < now())
-                      ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, job_id, tenant_id, url, outcome, payload, trace_headers, attempts`,
+    const rows: ClaimedRow[] = await this.dataSource.query(
+      `WITH claimed AS (
+         UPDATE deliveries SET locked_until = now() + ($2 || ' milliseconds')::interval,
+                               attempts = attempts + 1, updated_at = now()
+          WHERE id IN (SELECT id FROM deliveries
+                        WHERE status = 'pending' AND next_attempt_at <= now()
+                          AND (locked_until IS NULL OR locked_until < now())
+                        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+          RETURNING id, job_id, tenant_id, url, outcome, payload, trace_headers, attempts, round_base, round_started_at)
+       SELECT c.*, t.disabled_reason FROM claimed c
+         LEFT JOIN webhook_targets t ON t.tenant_id = c.tenant_id AND t.url = c.url AND t.disabled_at IS NOT NULL`,
       [limit, String(leaseMs)],
     );
     return rows.map((r) => ({
@@ -85,6 +177,9 @@ export class DeliveriesRepository {
       payload: r.payload,
       traceHeaders: r.trace_headers,
       attempt: r.attempts,
+      roundBase: r.round_base,
+      roundStartedAt: new Date(r.round_started_at),
+      targetDisabledReason: r.disabled_reason ?? undefined,
     }));
   }
 
@@ -92,16 +187,26 @@ export class DeliveriesRepository {
   async recordAttempts(attempts: AttemptRecord[], events: OutboxRecord[]): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       for (const a of attempts) {
-        await manager.query(
-          `INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, latency_ms) VALUES ($1, $2, $3, $4, $5)`,
-          [a.deliveryId, a.attempt, a.statusCode ?? null, a.error ?? null, a.latencyMs],
-        );
+        if (a.sent) {
+          await manager.query(
+            `INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, latency_ms) VALUES ($1, $2, $3, $4, $5)`,
+            [a.deliveryId, a.attempt, a.statusCode ?? null, a.error ?? null, a.latencyMs],
+          );
+        }
         await manager.query(
           `UPDATE deliveries SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), locked_until = NULL,
-                                 last_error = $4, updated_at = now()
+                                 attempts = CASE WHEN $6 THEN attempts ELSE attempts - 1 END,
+                                 last_error = $4, last_code = $5, updated_at = now()
             WHERE id = $1`,
-          [a.deliveryId, a.status, a.nextAttemptAt ?? null, a.error ?? null],
+          [a.deliveryId, a.status, a.nextAttemptAt ?? null, a.error ?? null, a.code ?? null, a.sent],
         );
+        if (a.disable) {
+          await manager.query(
+            `INSERT INTO webhook_targets (tenant_id, url, disabled_at, disabled_reason) VALUES ($1, $2, now(), $3)
+             ON CONFLICT (tenant_id, url) DO UPDATE SET disabled_at = now(), disabled_reason = $3, updated_at = now()`,
+            [a.disable.tenantId, a.disable.url, a.disable.reason],
+          );
+        }
       }
       await appendToOutbox(manager, events);
     });

@@ -34,6 +34,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     this.running = false;
     this.wake?.();
     await this.loop; // the batch in flight is recorded before the database closes
+    this.sender.close();
   }
 
   /** One pass: returns how many deliveries were attempted. */
@@ -41,7 +42,15 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     const leaseMs = this.config.TROUPE_WEBHOOK_TIMEOUT_MS + 30_000;
     const due = await this.deliveries.claimDue(this.config.TROUPE_DELIVERY_CONCURRENCY, leaseMs);
     if (due.length === 0) return 0;
-    const sent = await Promise.all(due.map(async (delivery) => ({ delivery, result: await this.sender.send(delivery) })));
+    const sent = await Promise.all(
+      due.map(async (delivery) => ({
+        delivery,
+        // A target disabled by an earlier 410 is not called again.
+        result: delivery.targetDisabledReason
+          ? { ok: false, retryable: false, code: 'TARGET_DISABLED', latencyMs: 0 }
+          : await this.sender.send(delivery),
+      })),
+    );
     await this.service.recordResults(sent);
     return due.length;
   }

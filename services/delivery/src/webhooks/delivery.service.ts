@@ -1,22 +1,49 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { context } from '@opentelemetry/api';
 import {
+  envelopeToHeaders,
+  eventTime,
   JOB_DELIVERED_V1,
   JOB_DELIVERY_ATTEMPTED_V1,
   JOB_DELIVERY_FAILED_V1,
+  JOB_RESULT_V1,
+  JobResultV1Schema,
+  type JobFailedV1,
+  type JobRedeliveryRequestedV1,
   type JobRejectedV1,
+  type JobRequestedV1,
   type JobValidatedV1,
 } from '@troupe/contracts';
-import { backoffDelay, deadLetterRecord, toOutboxRecord, type MessageContext, type OutboxRecord } from '@troupe/messaging';
+import {
+  backoffDelay,
+  deadLetterRecord,
+  toOutboxRecord,
+  TransientError,
+  type MessageContext,
+  type OutboxRecord,
+} from '@troupe/messaging';
 import { SERVICE_CONFIG } from '@troupe/runtime';
 import { contextFromHeaders, traceHeaders } from '@troupe/telemetry';
 import type { DeliveryConfig } from '../delivery.config';
-import { DeliveriesRepository, type AttemptRecord, type ClaimedDelivery } from './deliveries.repository';
+import {
+  DeliveriesRepository,
+  type AttemptRecord,
+  type ClaimedDelivery,
+  type DeliveryOutcome,
+  type JobTarget,
+} from './deliveries.repository';
+import { ResultTopics } from './result-topics';
 import type { SendResult } from './webhook-sender';
 
+export interface WebhookPayload {
+  type: 'job.completed' | 'job.rejected' | 'job.failed';
+  timestamp: string;
+  data: Record<string, unknown> & { jobId: string };
+}
+
 /** The body receivers get: Standard Webhooks' recommended `{ type, timestamp, data }`. */
-export function webhookPayload(job: JobValidatedV1 | JobRejectedV1, outcome: 'validated' | 'rejected') {
+export function webhookPayload(job: JobValidatedV1 | JobRejectedV1, outcome: 'validated' | 'rejected'): WebhookPayload {
   return {
     type: outcome === 'validated' ? 'job.completed' : 'job.rejected',
     timestamp: new Date().toISOString(),
@@ -37,33 +64,112 @@ export function webhookPayload(job: JobValidatedV1 | JobRejectedV1, outcome: 'va
   };
 }
 
+/** A failed job's notification: which stage gave up, and why. */
+export function failurePayload(target: JobTarget, failed: JobFailedV1): WebhookPayload {
+  return {
+    type: 'job.failed',
+    timestamp: new Date().toISOString(),
+    data: {
+      jobId: failed.jobId,
+      workflow: target.workflow,
+      status: 'failed',
+      error: { stage: failed.stage, code: failed.code, message: failed.reason },
+      metadata: target.metadata,
+    },
+  };
+}
+
+/** A target from the job.failed event itself, when its emitter copied the job's webhook into it. */
+function targetOfFailure(failed: JobFailedV1): JobTarget | undefined {
+  if (!failed.webhook || !failed.workflow) return undefined;
+  return {
+    jobId: failed.jobId,
+    tenantId: failed.tenantId,
+    webhookUrl: failed.webhook.url,
+    resultTopic: null,
+    workflow: failed.workflow,
+    metadata: failed.metadata ?? {},
+  };
+}
+
 /** Stable per job and target, so a receiver deduplicates retries by `webhook-id`. */
 export const deliveryId = (jobId: string, url: string) =>
   'msg_' + createHash('sha256').update(`${jobId}\n${url}`).digest('hex').slice(0, 32);
+
+const OUTCOME_OF_TYPE = { 'job.completed': 'validated', 'job.rejected': 'rejected', 'job.failed': 'failed' } as const;
 
 @Injectable()
 export class DeliveryService {
   constructor(
     private readonly deliveries: DeliveriesRepository,
+    private readonly resultTopics: ResultTopics,
     @Inject(SERVICE_CONFIG) private readonly config: DeliveryConfig,
   ) {}
 
-  /** A job has an outcome: schedule its webhook, or, with no target, mark it ready to be read. */
-  onOutcome(job: JobValidatedV1 | JobRejectedV1, outcome: 'validated' | 'rejected', ctx: MessageContext): void {
-    if (!job.webhook) {
+  /** Remembers where the job's outcome goes: job.failed does not say, and any stage may emit it. */
+  onRequested(job: JobRequestedV1, ctx: MessageContext): void {
+    this.deliveries.rememberTarget(ctx, {
+      jobId: job.jobId,
+      tenantId: job.tenantId,
+      webhookUrl: job.webhook?.url ?? null,
+      resultTopic: job.workflow.delivery.topic ?? null,
+      workflow: { id: job.workflow.id, version: job.workflow.version },
+      metadata: job.metadata,
+    });
+  }
+
+  /** A job has an outcome: publish it to the result topic, schedule its webhook, or mark it ready to be read. */
+  async onOutcome(job: JobValidatedV1 | JobRejectedV1, outcome: 'validated' | 'rejected', ctx: MessageContext): Promise<void> {
+    await this.deliver(
+      { jobId: job.jobId, tenantId: job.tenantId, webhookUrl: job.webhook?.url ?? null, resultTopic: job.workflow.delivery.topic ?? null },
+      webhookPayload(job, outcome),
+      ctx,
+      true,
+    );
+  }
+
+  /** A job failed in some stage: its target gets a `job.failed` notification. */
+  async onFailed(failed: JobFailedV1, ctx: MessageContext): Promise<void> {
+    // What job.requested told us (it knows the result topic too), else what the failure carries.
+    const target = (await this.deliveries.findTarget(ctx, failed.jobId)) ?? targetOfFailure(failed);
+    // Topics are consumed independently: the job.requested may still be on its way. Retried, then dead-lettered.
+    if (!target) throw new TransientError(`job ${failed.jobId}: its job.requested has not been seen yet`);
+    await this.deliver(target, failurePayload(target, failed), ctx, false);
+  }
+
+  /** Re-sends a job's finished deliveries with their stored payload and webhook-id. */
+  async onRedeliveryRequested(request: JobRedeliveryRequestedV1, ctx: MessageContext): Promise<number> {
+    return this.deliveries.requeue(ctx, request.jobId, request.tenantId);
+  }
+
+  private async deliver(
+    target: Pick<JobTarget, 'jobId' | 'tenantId' | 'webhookUrl' | 'resultTopic'>,
+    payload: WebhookPayload,
+    ctx: MessageContext,
+    announcePoll: boolean,
+  ): Promise<void> {
+    const outcome: DeliveryOutcome = OUTCOME_OF_TYPE[payload.type];
+    const base = { jobId: target.jobId, tenantId: target.tenantId };
+    if (target.resultTopic) {
+      await this.resultTopics.ensure(target.resultTopic);
+      ctx.emitted.push(resultTopicRecord(target.resultTopic, base, payload, ctx));
       ctx.emit({
         type: JOB_DELIVERED_V1,
-        data: { jobId: job.jobId, tenantId: job.tenantId, channel: 'poll', outcome, attempts: 0 },
+        data: { ...base, channel: 'topic', topic: target.resultTopic, outcome, attempts: 1, webhookPending: !!target.webhookUrl },
       });
+    }
+    if (!target.webhookUrl) {
+      if (announcePoll && !target.resultTopic) {
+        ctx.emit({ type: JOB_DELIVERED_V1, data: { ...base, channel: 'poll', outcome, attempts: 0 } });
+      }
       return;
     }
     this.deliveries.schedule(ctx, {
-      id: deliveryId(job.jobId, job.webhook.url),
-      jobId: job.jobId,
-      tenantId: job.tenantId,
-      url: job.webhook.url,
+      id: deliveryId(target.jobId, target.webhookUrl),
+      ...base,
+      url: target.webhookUrl,
       outcome,
-      payload: webhookPayload(job, outcome),
+      payload,
       traceHeaders: traceHeaders(), // the dispatcher continues this trace when it sends
     });
   }
@@ -73,50 +179,48 @@ export class DeliveryService {
     const attempts: AttemptRecord[] = [];
     const events: OutboxRecord[] = [];
     for (const { delivery: d, result } of sent) {
-      const exhausted = d.attempt >= this.config.TROUPE_WEBHOOK_MAX_ATTEMPTS;
-      const status = result.ok ? 'delivered' : result.retryable && !exhausted ? 'pending' : 'failed';
-      const delayMs =
-        status === 'pending'
-          ? Math.min(
-              this.config.TROUPE_WEBHOOK_RETRY_MAX_MS,
-              result.retryAfterMs ??
-                backoffDelay(d.attempt, this.config.TROUPE_WEBHOOK_RETRY_BASE_MS, this.config.TROUPE_WEBHOOK_RETRY_MAX_MS),
-            )
-          : undefined;
-      const nextAttemptAt = delayMs === undefined ? undefined : new Date(Date.now() + delayMs);
+      const decision = this.decide(d, result);
       attempts.push({
         deliveryId: d.id,
         attempt: d.attempt,
         statusCode: result.statusCode,
         error: result.error,
+        code: decision.code,
         latencyMs: result.latencyMs,
-        status,
-        nextAttemptAt,
+        status: decision.status,
+        nextAttemptAt: decision.nextAttemptAt,
+        sent: decision.sent,
+        disable: result.disableTarget
+          ? { tenantId: d.tenantId, url: d.url, reason: `HTTP 410 Gone for job ${d.jobId} at ${new Date().toISOString()}` }
+          : undefined,
       });
       const base = { jobId: d.jobId, tenantId: d.tenantId };
       const origin = { service: 'delivery', correlationId: d.jobId };
+      const attemptsMade = decision.sent ? d.attempt : d.attempt - 1;
       // Emitted in the trace of the job, not of the dispatcher loop.
       context.with(contextFromHeaders(d.traceHeaders), () => {
-        events.push(
-          toOutboxRecord(
-            {
-              type: JOB_DELIVERY_ATTEMPTED_V1,
-              data: {
-                ...base,
-                deliveryId: d.id,
-                url: d.url,
-                attempt: d.attempt,
-                outcome: status === 'delivered' ? 'succeeded' : status === 'pending' ? 'retrying' : 'failed',
-                statusCode: result.statusCode,
-                error: result.error,
-                latencyMs: result.latencyMs,
-                nextAttemptAt: nextAttemptAt?.toISOString(),
+        if (decision.sent) {
+          events.push(
+            toOutboxRecord(
+              {
+                type: JOB_DELIVERY_ATTEMPTED_V1,
+                data: {
+                  ...base,
+                  deliveryId: d.id,
+                  url: d.url,
+                  attempt: d.attempt,
+                  outcome: decision.status === 'delivered' ? 'succeeded' : decision.status === 'pending' ? 'retrying' : 'failed',
+                  statusCode: result.statusCode,
+                  error: result.error,
+                  latencyMs: result.latencyMs,
+                  nextAttemptAt: decision.nextAttemptAt?.toISOString(),
+                },
               },
-            },
-            origin,
-          ),
-        );
-        if (status === 'delivered') {
+              origin,
+            ),
+          );
+        }
+        if (decision.status === 'delivered') {
           events.push(
             toOutboxRecord(
               {
@@ -126,13 +230,22 @@ export class DeliveryService {
               origin,
             ),
           );
-        } else if (status === 'failed') {
-          const reason = exhausted && result.retryable ? `gave up after ${d.attempt} attempts: ${result.error}` : `${result.error}`;
+        } else if (decision.status === 'failed') {
+          const reason = decision.reason ?? `${result.error}`;
           events.push(
             toOutboxRecord(
               {
                 type: JOB_DELIVERY_FAILED_V1,
-                data: { ...base, deliveryId: d.id, url: d.url, outcome: d.outcome, attempts: d.attempt, reason },
+                data: {
+                  ...base,
+                  deliveryId: d.id,
+                  url: d.url,
+                  outcome: d.outcome,
+                  attempts: attemptsMade,
+                  reason,
+                  code: decision.code,
+                  targetDisabled: result.disableTarget || undefined,
+                },
               },
               origin,
             ),
@@ -148,7 +261,7 @@ export class DeliveryService {
                 value: Buffer.from(JSON.stringify(d.payload)),
                 headers: { ce_subject: d.jobId, ce_tenantid: d.tenantId, 'webhook-id': d.id, ...traceHeaders() },
               },
-              { code: result.statusCode ? `HTTP_${result.statusCode}` : 'WEBHOOK_UNREACHABLE', reason, attempts: d.attempt },
+              { code: decision.code ?? 'WEBHOOK_FAILED', reason, attempts: attemptsMade },
             ),
           );
         }
@@ -156,4 +269,74 @@ export class DeliveryService {
     }
     await this.deliveries.recordAttempts(attempts, events);
   }
+
+  private decide(
+    d: ClaimedDelivery,
+    result: SendResult,
+  ): { status: AttemptRecord['status']; sent: boolean; code?: string; reason?: string; nextAttemptAt?: Date } {
+    if (d.targetDisabledReason) {
+      return {
+        status: 'failed',
+        sent: false,
+        code: 'TARGET_DISABLED',
+        reason: `not attempted: the target is disabled (${d.targetDisabledReason}); redeliver to re-enable it`,
+      };
+    }
+    const code = result.code ?? (result.statusCode ? `HTTP_${result.statusCode}` : 'WEBHOOK_UNREACHABLE');
+    if (result.ok) return { status: 'delivered', sent: true };
+    if (!result.retryable) {
+      const reason = result.disableTarget ? `${result.error}: the target is gone and is disabled for later jobs` : result.error;
+      return { status: 'failed', sent: true, code, reason };
+    }
+    const roundAttempt = d.attempt - d.roundBase;
+    if (roundAttempt >= this.config.TROUPE_WEBHOOK_MAX_ATTEMPTS) {
+      return { status: 'failed', sent: true, code, reason: `gave up after ${d.attempt} attempts: ${result.error}` };
+    }
+    const delayMs =
+      result.retryAfterMs ??
+      backoffDelay(roundAttempt, this.config.TROUPE_WEBHOOK_RETRY_BASE_MS, this.config.TROUPE_WEBHOOK_RETRY_MAX_MS);
+    const nextAttemptAt = new Date(Date.now() + delayMs);
+    const horizon = d.roundStartedAt.getTime() + this.config.TROUPE_WEBHOOK_RETRY_HORIZON_MS;
+    if (nextAttemptAt.getTime() > horizon) {
+      const why = result.retryAfterMs !== undefined ? `Retry-After asks for ${Math.ceil(delayMs / 1000)} s` : 'the next attempt';
+      return {
+        status: 'failed',
+        sent: true,
+        code,
+        reason: `gave up after ${d.attempt} attempts: ${result.error}; ${why} would fall beyond the ${Math.round(this.config.TROUPE_WEBHOOK_RETRY_HORIZON_MS / 1000)} s retry horizon`,
+      };
+    }
+    return { status: 'pending', sent: true, code, nextAttemptAt };
+  }
+}
+
+/** A result-topic message: the webhook body as event data, with the same CloudEvents envelope as every event. */
+function resultTopicRecord(
+  topic: string,
+  base: { jobId: string; tenantId: string },
+  payload: WebhookPayload,
+  ctx: MessageContext,
+): OutboxRecord {
+  const data = JobResultV1Schema.parse({ ...base, type: payload.type, timestamp: payload.timestamp, data: payload.data });
+  const id = randomUUID();
+  return {
+    id,
+    topic,
+    key: base.jobId,
+    headers: {
+      ...envelopeToHeaders({
+        id,
+        source: 'troupe/delivery',
+        type: JOB_RESULT_V1,
+        specversion: '1.0',
+        time: eventTime(),
+        subject: base.jobId,
+        tenantid: base.tenantId,
+        correlationid: ctx.envelope.correlationid,
+        causationid: ctx.envelope.id,
+      }),
+      ...traceHeaders(),
+    },
+    value: Buffer.from(JSON.stringify(data)),
+  };
 }

@@ -1,6 +1,14 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { JOB_VALIDATED_V1, TOPICS, type JobRejectedV1, type JobValidatedV1 } from '@troupe/contracts';
+import {
+  JOB_VALIDATED_V1,
+  TOPICS,
+  type JobFailedV1,
+  type JobRedeliveryRequestedV1,
+  type JobRejectedV1,
+  type JobRequestedV1,
+  type JobValidatedV1,
+} from '@troupe/contracts';
 import type { MessageContext } from '@troupe/messaging';
 import { DeliveryService } from './delivery.service';
 
@@ -11,6 +19,22 @@ export class JobOutcomeHandler {
   /** Both outcomes are delivered: a rejection is news the customer's system needs too. */
   @EventPattern([TOPICS.jobValidated, TOPICS.jobRejected])
   async handle(@Payload() job: JobValidatedV1 | JobRejectedV1, @Ctx() ctx: MessageContext): Promise<void> {
-    this.delivery.onOutcome(job, ctx.envelope.type === JOB_VALIDATED_V1 ? 'validated' : 'rejected', ctx);
+    await this.delivery.onOutcome(job, ctx.envelope.type === JOB_VALIDATED_V1 ? 'validated' : 'rejected', ctx);
+  }
+
+  @EventPattern(TOPICS.jobRequested)
+  onRequested(@Payload() job: JobRequestedV1, @Ctx() ctx: MessageContext): void {
+    this.delivery.onRequested(job, ctx);
+  }
+
+  /** A failure is delivered as its own event type, `job.failed`. */
+  @EventPattern(TOPICS.jobFailed)
+  async onFailed(@Payload() failed: JobFailedV1, @Ctx() ctx: MessageContext): Promise<void> {
+    await this.delivery.onFailed(failed, ctx);
+  }
+
+  @EventPattern(TOPICS.jobRedeliveryRequested)
+  async onRedeliveryRequested(@Payload() request: JobRedeliveryRequestedV1, @Ctx() ctx: MessageContext): Promise<void> {
+    await this.delivery.onRedeliveryRequested(request, ctx);
   }
 }

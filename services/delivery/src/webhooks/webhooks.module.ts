@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { EgressPolicy } from '@troupe/egress';
 import { SERVICE_CONFIG } from '@troupe/runtime';
 import type { DeliveryConfig } from '../delivery.config';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryService } from './delivery.service';
 import { JobOutcomeHandler } from './job-outcome.handler';
+import { ResultTopics } from './result-topics';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
 
@@ -14,11 +16,16 @@ import { WebhookSender } from './webhook-sender';
     DeliveriesRepository,
     DeliveryService,
     DeliveryDispatcher,
+    ResultTopics,
     {
       provide: WebhookSender,
       inject: [SERVICE_CONFIG],
       useFactory: (config: DeliveryConfig) =>
-        new WebhookSender(new WebhookSecrets(config.TROUPE_WEBHOOK_SECRETS), config.TROUPE_WEBHOOK_TIMEOUT_MS),
+        new WebhookSender(
+          new WebhookSecrets(config.TROUPE_WEBHOOK_SECRETS),
+          config.TROUPE_WEBHOOK_TIMEOUT_MS,
+          EgressPolicy.fromSpec(config.TROUPE_EGRESS_ALLOWLIST),
+        ),
     },
   ],
 })

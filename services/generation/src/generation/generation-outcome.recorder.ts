@@ -26,11 +26,21 @@ export class GenerationOutcomeRecorder {
       ctx.emit({ type: JOB_GENERATED_V1, data: { ...job, generation: g, ...(repair ? { repair } : {}) } });
       return;
     }
-    // No model could serve the job: it fails with the reason; the event itself was fine.
+    // No model could serve the job: it fails with the reason; the event itself was fine. The job's
+    // target travels along so that delivery can send the failure notification at once.
     this.generations.record(ctx, ids, { route: outcome.route, attempt: outcome.attempt }, outcome.attempts);
     ctx.emit({
       type: JOB_FAILED_V1,
-      data: { jobId: job.jobId, tenantId: job.tenantId, stage: 'generation', code: outcome.code, reason: outcome.reason },
+      data: {
+        jobId: job.jobId,
+        tenantId: job.tenantId,
+        stage: 'generation',
+        code: outcome.code,
+        reason: outcome.reason,
+        webhook: job.webhook,
+        workflow: { id: job.workflow.id, version: job.workflow.version },
+        metadata: job.metadata,
+      },
     });
   }
 }

@@ -13,6 +13,15 @@ export enum IntakeErrorCode {
   INVALID_IDEMPOTENCY_KEY = 'INVALID_IDEMPOTENCY_KEY',
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   JOB_NOT_FOUND = 'JOB_NOT_FOUND',
+  /** The webhook URL points at a loopback, private, link-local, metadata or other non-public address. */
+  WEBHOOK_URL_FORBIDDEN = 'WEBHOOK_URL_FORBIDDEN',
+  WEBHOOK_HOST_UNRESOLVABLE = 'WEBHOOK_HOST_UNRESOLVABLE',
+  JOB_HAS_NO_WEBHOOK = 'JOB_HAS_NO_WEBHOOK',
+  /** Only finished jobs (delivered, delivery_failed, failed) can be redelivered. */
+  JOB_NOT_REDELIVERABLE = 'JOB_NOT_REDELIVERABLE',
+  DEAD_LETTER_NOT_FOUND = 'DEAD_LETTER_NOT_FOUND',
+  /** The letter has nowhere to go back to (its original topic is a dead-letter topic or unknown). */
+  DEAD_LETTER_NOT_REPLAYABLE = 'DEAD_LETTER_NOT_REPLAYABLE',
   INVALID_CURSOR = 'INVALID_CURSOR',
   REVIEW_NOT_FOUND = 'REVIEW_NOT_FOUND',
   REVIEW_ALREADY_RESOLVED = 'REVIEW_ALREADY_RESOLVED',

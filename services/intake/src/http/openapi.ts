@@ -2,7 +2,12 @@ import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@aste
 import {
   CreateJobRequestSchema,
   CreateJobResponseSchema,
+  DeadLetterListSchema,
+  DeadLetterViewSchema,
   ErrorResponseSchema,
+  ListDeadLettersQuerySchema,
+  RedeliverResponseSchema,
+  ReplayDeadLetterResponseSchema,
   JobListSchema,
   JobViewSchema,
   ListJobsQuerySchema,
@@ -43,7 +48,9 @@ export function buildOpenApiDocument() {
     summary: 'Submit a job',
     description:
       'Accepts the job and returns its id at once (202); the pipeline runs asynchronously. With an ' +
-      '`Idempotency-Key`, repeating the same request returns the same job; reusing the key with another body is a 422.',
+      '`Idempotency-Key`, repeating the same request returns the same job; reusing the key with another body is a 422. ' +
+      'A `webhook.url` that is not public (loopback, private, link-local, cloud metadata, in any spelling) is a 422 ' +
+      '`WEBHOOK_URL_FORBIDDEN`; a host that does not resolve is a 422 `WEBHOOK_HOST_UNRESOLVABLE`.',
     security,
     request: {
       headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
@@ -74,6 +81,59 @@ export function buildOpenApiDocument() {
     responses: {
       200: { description: 'The job', content: { 'application/json': { schema: JobViewSchema } } },
       ...errors(401, 404),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/jobs/{id}/redeliver',
+    summary: 'Send a finished job’s result (or failure notification) to its webhook again',
+    description:
+      'For delivered, delivery_failed and failed jobs with a webhook. Delivery re-sends the stored payload with the ' +
+      'same `webhook-id` (receivers that already have it may drop it as a duplicate) and re-enables a target an ' +
+      'earlier 410 disabled. 409 `JOB_HAS_NO_WEBHOOK` or `JOB_NOT_REDELIVERABLE` otherwise.',
+    security,
+    request: { params: z.object({ id: z.string().uuid() }) },
+    responses: {
+      202: { description: 'Redelivery requested', content: { 'application/json': { schema: RedeliverResponseSchema } } },
+      ...errors(401, 403, 404, 409),
+    },
+  });
+  registry.register('DeadLetter', DeadLetterViewSchema);
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/admin/dead-letters',
+    summary: 'List dead letters of every stage, newest first (admin)',
+    security,
+    request: { query: ListDeadLettersQuerySchema },
+    responses: {
+      200: { description: 'A page of dead letters', content: { 'application/json': { schema: DeadLetterListSchema } } },
+      ...errors(400, 401, 403),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/admin/dead-letters/{id}',
+    summary: 'One dead letter, with its headers (admin)',
+    security,
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      200: { description: 'The dead letter', content: { 'application/json': { schema: DeadLetterViewSchema } } },
+      ...errors(401, 403, 404),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/admin/dead-letters/{id}/replay',
+    summary: 'Replay a dead letter to its original topic (admin)',
+    description:
+      'Republishes the original record (key, value, headers, so its event id) to its original topic, marked with the ' +
+      'dead letter’s id: the consumer processes it once however often it is replayed. An undelivered webhook ' +
+      '(`originalTopic: webhook`) becomes a redelivery request.',
+    security,
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      202: { description: 'Replayed', content: { 'application/json': { schema: ReplayDeadLetterResponseSchema } } },
+      ...errors(401, 403, 404, 409),
     },
   });
   registry.registerPath({

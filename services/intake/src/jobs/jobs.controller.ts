@@ -30,6 +30,14 @@ export class JobsController {
     return this.jobs.list(req.principal, ListJobsQuerySchema.parse(query));
   }
 
+  /** Re-sends a delivered or dead-lettered result (202: delivery picks it up from an event). */
+  @Post(':id/redeliver')
+  @HttpCode(202)
+  @Roles('submitter')
+  redeliver(@Req() req: AuthenticatedRequest, @Param('id') id: string) {
+    return this.jobs.redeliver(req.principal, id);
+  }
+
   @Get(':id')
   get(@Req() req: AuthenticatedRequest, @Param('id') id: string) {
     return this.jobs.get(req.principal, id);

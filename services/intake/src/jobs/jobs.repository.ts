@@ -32,8 +32,13 @@ export class JobsRepository {
    * Inserts the job, its first timeline entry and its outbox event in one transaction. With an
    * idempotency key already used by the tenant, inserts nothing and returns the existing job.
    */
-  async create(job: NewJob, requested: OutboxRecord, timeline: TimelineRow): Promise<{ job: JobEntity; created: boolean }> {
-    return this.dataSource.transaction(async (manager) => {
+  async create(
+    job: NewJob,
+    requested: OutboxRecord,
+    timeline: TimelineRow,
+    inTransaction?: EntityManager,
+  ): Promise<{ job: JobEntity; created: boolean }> {
+    const write = async (manager: EntityManager) => {
       const inserted: { id: string }[] = await manager.query(
         `INSERT INTO jobs (id, tenant_id, workflow_id, workflow_version, status, status_rank, input, webhook_url,
                            metadata, idempotency_key, request_hash, created_at, updated_at)
@@ -64,7 +69,13 @@ export class JobsRepository {
       await this.appendTimeline(manager, job.id, timeline);
       await appendToOutbox(manager, [requested]);
       return { job: await manager.findOneByOrFail(JobEntity, { id: job.id }), created: true };
-    });
+    };
+    return inTransaction ? write(inTransaction) : this.dataSource.transaction(write);
+  }
+
+  /** Writes events to the outbox on their own (no state change of the job here: the read model follows). */
+  async emit(records: OutboxRecord[]): Promise<void> {
+    await this.dataSource.transaction((manager) => appendToOutbox(manager, records));
   }
 
   async findForTenant(tenantId: string, id: string): Promise<JobEntity | null> {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
   CE_HEADER_PREFIX,
+  JOB_REDELIVERY_REQUESTED_V1,
   JOB_REQUESTED_V1,
   type CreateJobRequest,
   type CreateJobResponse,
@@ -12,6 +13,7 @@ import {
   type JobView,
   type ListJobsQuery,
 } from '@troupe/contracts';
+import { EgressErrorCode, EgressForbiddenError, EgressPolicy } from '@troupe/egress';
 import { toOutboxRecord, type MessageContext } from '@troupe/messaging';
 import type { Principal } from '../auth/api-keys';
 import { IntakeErrorCode, IntakeException } from '../http/intake.exception';
@@ -28,6 +30,7 @@ export class JobsService {
   constructor(
     private readonly jobs: JobsRepository,
     @Inject(WorkflowRegistry) private readonly workflows: WorkflowRegistry,
+    @Inject(EgressPolicy) private readonly egress: EgressPolicy,
   ) {}
 
   /** Accepts a job: pins the workflow version, stores the job and its job.requested event atomically. */
@@ -35,6 +38,8 @@ export class JobsService {
     principal: Principal,
     request: CreateJobRequest,
     idempotencyKey: string | undefined,
+    /** From a consumer (signals): write in its transaction, so the job commits with the inbox row. */
+    ctx?: MessageContext,
   ): Promise<{ response: CreateJobResponse; replayed: boolean }> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new IntakeException(
@@ -67,6 +72,7 @@ export class JobsService {
 
     const jobId = randomUUID();
     const webhook = request.webhook ?? workflow.delivery.webhook;
+    if (webhook) await this.checkWebhook(webhook.url);
     const metadata = request.metadata ?? {};
     const requestHash = idempotencyKey ? hashRequest(request) : null;
     const requested = toOutboxRecord(
@@ -104,6 +110,7 @@ export class JobsService {
         time: requested.headers[`${CE_HEADER_PREFIX}time`],
         summary: projectEvent(JOB_REQUESTED_V1, { workflow }).summary,
       },
+      ctx?.manager,
     );
     if (!created && job.requestHash !== requestHash) {
       throw new IntakeException(
@@ -121,6 +128,50 @@ export class JobsService {
         links: { self: `/v1/jobs/${job.id}` },
       },
     };
+  }
+
+  /** SSRF guard: refuse targets inside the network now, with a clear code (delivery checks again at connect). */
+  private async checkWebhook(url: string): Promise<void> {
+    try {
+      await this.egress.checkUrl(url);
+    } catch (error) {
+      if (!(error instanceof EgressForbiddenError)) throw error;
+      const code =
+        error.code === EgressErrorCode.WEBHOOK_HOST_UNRESOLVABLE
+          ? IntakeErrorCode.WEBHOOK_HOST_UNRESOLVABLE
+          : IntakeErrorCode.WEBHOOK_URL_FORBIDDEN;
+      throw new IntakeException(code, HttpStatus.UNPROCESSABLE_ENTITY, `webhook.url refused: ${error.message}`, [
+        { path: 'webhook.url', message: error.message },
+      ]);
+    }
+  }
+
+  /**
+   * Asks delivery to send a finished job's result (or failure notification) again, through an event:
+   * intake never calls delivery. Delivery re-sends the stored payload with the same webhook-id.
+   */
+  async redeliver(principal: Principal, id: string, requestedBy = `api:${principal.tenantId}:${principal.role}`) {
+    const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
+    if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
+    if (!job.webhookUrl) {
+      throw new IntakeException(IntakeErrorCode.JOB_HAS_NO_WEBHOOK, HttpStatus.CONFLICT, `job ${id} has no webhook target to redeliver to`);
+    }
+    if (!REDELIVERABLE.has(job.status)) {
+      throw new IntakeException(
+        IntakeErrorCode.JOB_NOT_REDELIVERABLE,
+        HttpStatus.CONFLICT,
+        `job ${id} is ${job.status}; only delivered, delivery_failed and failed jobs can be redelivered`,
+      );
+    }
+    const event = toOutboxRecord(
+      {
+        type: JOB_REDELIVERY_REQUESTED_V1,
+        data: { jobId: job.id, tenantId: job.tenantId, requestedBy, requestedAt: new Date().toISOString() },
+      },
+      { service: 'intake', correlationId: job.id },
+    );
+    await this.jobs.emit([event]);
+    return { id: job.id, status: 'redelivery_requested' as const, eventId: event.id, links: { self: `/v1/jobs/${job.id}` } };
   }
 
   async get(principal: Principal, id: string): Promise<JobView> {
@@ -168,6 +219,8 @@ export class JobsService {
     );
   }
 }
+
+const REDELIVERABLE = new Set(['delivered', 'delivery_failed', 'failed']);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

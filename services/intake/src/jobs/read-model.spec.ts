@@ -18,3 +18,26 @@ describe('job read model', () => {
     expect(failed.summary).toBe('failed in delivery: X');
   });
 });
+
+describe('delivery outcomes in the read model', () => {
+  it('given a failed job whose notification was delivered, then the job stays failed (no status change)', () => {
+    const p = projectEvent(JOB_DELIVERED_V1, { jobId: 'j', tenantId: 't', channel: 'webhook', outcome: 'failed', attempts: 1 });
+    expect(p.status).toBeUndefined();
+    expect(p.summary).toBe('failure notification delivered by webhook after 1 attempt(s)');
+  });
+
+  it('given a result published to a topic, then it counts as delivered only when no webhook is still to come', () => {
+    const alone = projectEvent(JOB_DELIVERED_V1, { jobId: 'j', tenantId: 't', channel: 'topic', topic: 'troupe.results.x', outcome: 'validated', attempts: 1 });
+    const withWebhook = projectEvent(JOB_DELIVERED_V1, {
+      jobId: 'j',
+      tenantId: 't',
+      channel: 'topic',
+      topic: 'troupe.results.x',
+      outcome: 'validated',
+      attempts: 1,
+      webhookPending: true,
+    });
+    expect(alone).toMatchObject({ status: 'delivered', summary: 'published to troupe.results.x' });
+    expect(withWebhook.status).toBeUndefined();
+  });
+});

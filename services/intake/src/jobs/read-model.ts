@@ -5,6 +5,7 @@ import {
   JOB_DELIVERY_FAILED_V1,
   JOB_FAILED_V1,
   JOB_GENERATED_V1,
+  JOB_REDELIVERY_REQUESTED_V1,
   JOB_REJECTED_V1,
   JOB_REQUESTED_V1,
   JOB_VALIDATED_V1,
@@ -105,6 +106,11 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
     }
     case JOB_DELIVERED_V1: {
       const d = data as EventData<typeof JOB_DELIVERED_V1>;
+      // A failed job's notification was delivered: the job stays failed.
+      if (d.outcome === 'failed') return { rank: -1, summary: `failure notification delivered by ${d.channel} after ${d.attempts} attempt(s)` };
+      // With a webhook still to come, the webhook's outcome decides the status.
+      if (d.channel === 'topic' && d.webhookPending) return { rank: -1, summary: `published to ${d.topic}` };
+      if (d.channel === 'topic') return { status: 'delivered', rank: 5, summary: `published to ${d.topic}` };
       return {
         status: 'delivered',
         rank: 5,
@@ -116,7 +122,13 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
     }
     case JOB_DELIVERY_FAILED_V1: {
       const d = data as EventData<typeof JOB_DELIVERY_FAILED_V1>;
-      return { status: 'delivery_failed', rank: 4, summary: `delivery failed after ${d.attempts} attempt(s): ${d.reason}` };
+      const summary = `delivery failed after ${d.attempts} attempt(s): ${d.reason}${d.targetDisabled ? ' (target disabled)' : ''}`;
+      // A failed job whose notification could not be sent stays failed (equal rank does not move it).
+      return { status: 'delivery_failed', rank: 4, summary };
+    }
+    case JOB_REDELIVERY_REQUESTED_V1: {
+      const d = data as EventData<typeof JOB_REDELIVERY_REQUESTED_V1>;
+      return { rank: -1, summary: `redelivery requested by ${d.requestedBy}` };
     }
     case JOB_REGENERATE_REQUESTED_V1: {
       const d = data as EventData<typeof JOB_REGENERATE_REQUESTED_V1>;

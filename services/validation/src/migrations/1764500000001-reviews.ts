@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Results held for a person. `due_at` is the review's deadline as a row, not a timer, so it survives
- * restarts and replicas share the polling (see docs/adr/0006-review-holds-and-repair-loop.md).
+ * restarts and replicas share the polling (see docs/adr/0006-validation-repair-and-review.md).
  */
 export class Reviews1764500000001 implements MigrationInterface {
   name = 'Reviews1764500000001';

@@ -1,0 +1,2 @@
+export * from './address-classifier';
+export * from './egress-policy';
