@@ -41,8 +41,17 @@ export async function resetTroupeTopics(): Promise<void> {
   const admin = testKafka('troupe-test-reset').admin();
   await admin.connect();
   try {
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('troupe-'));
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    // Committed offsets of an earlier run must not survive: a group that still has members (a
+    // process not yet gone) cannot be deleted, so wait until every troupe- group is.
+    await waitFor(
+      async () => {
+        const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('troupe-'));
+        if (groups.length === 0) return true;
+        await admin.deleteGroups(groups).catch(() => undefined);
+        return false;
+      },
+      { timeoutMs: 45_000, intervalMs: 500, description: 'earlier consumer groups to be deleted' },
+    );
     const topics = (await admin.listTopics()).filter((t) => /^troupe\.(job\.|dlq\.|review\.|signals$|results\.)/.test(t));
     if (topics.length > 0) {
       await admin.deleteTopics({ topics, timeout: 30_000 });

@@ -55,6 +55,8 @@ export class ServiceProcess {
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     const code = await exited;
     clearTimeout(timer);
+    // An unclean exit fails the test that stops it; its last log lines say why.
+    if (code !== 0) process.stderr.write(`\n${this.name} exited with ${code}; its last log lines:\n${this.logs(80)}\n`);
     return code;
   }
 
