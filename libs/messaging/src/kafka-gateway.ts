@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TopicSpec } from '@troupe/contracts';
+import { backoffDelay, sleep } from './errors';
 
 /** A message as a consumer sees it: headers decoded to strings. */
 export interface ConsumedMessage {
@@ -36,6 +37,8 @@ export interface BatchControls {
 
 export interface ConsumerHandle {
   stop(): Promise<void>;
+  /** How many times the consumer stopped for good after a crash and was replaced. */
+  crashes?(): number;
 }
 
 /**
@@ -83,8 +86,11 @@ export class KafkajsGateway implements KafkaGateway {
   private admin?: Admin;
   private readonly consumers = new Set<Consumer>();
 
+  private readonly logger?: Logger;
+
   constructor(options: { brokers: string[]; clientId: string; logger?: Logger }) {
     const logger = options.logger;
+    this.logger = logger;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -135,46 +141,113 @@ export class KafkajsGateway implements KafkaGateway {
   }
 
   async consume(options: Parameters<KafkaGateway['consume']>[0]): Promise<ConsumerHandle> {
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      maxWaitTimeInMs: 250,
-    });
-    this.consumers.add(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 2,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        const consumed: ConsumedBatch = {
-          topic: batch.topic,
-          partition: batch.partition,
-          highWatermark: batch.highWatermark,
-          messages: batch.messages.map((m) => ({
+    let current: Consumer | undefined;
+    let stopped = false;
+    let crashes = 0;
+
+    const start = async (): Promise<void> => {
+      const consumer = this.kafka.consumer({
+        groupId: options.groupId,
+        allowAutoTopicCreation: false,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        maxWaitTimeInMs: 250,
+      });
+      current = consumer;
+      this.consumers.add(consumer);
+      // kafkajs restarts a crashed consumer only after errors it deems retriable. After any other
+      // (an error out of a batch handler, a stale group generation after a rebalance under load:
+      // tulios/kafkajs#1466) it stays stopped for good while the process still looks healthy.
+      // Replace it: offsets are committed only after the database commit, so the new consumer
+      // resumes where the old one stopped, and the inbox skips what was already done.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart || stopped || current !== consumer) return;
+        crashes++;
+        this.logger?.error(
+          { err: payload.error, groupId: options.groupId, crashes },
+          'consumer stopped after a crash; starting a new one',
+        );
+        void replace(consumer);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 2,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+          const consumed: ConsumedBatch = {
             topic: batch.topic,
             partition: batch.partition,
-            offset: m.offset,
-            key: m.key ? m.key.toString('utf8') : null,
-            value: m.value,
-            headers: decodeHeaders(m.headers),
-          })),
-        };
-        await options.onBatch(consumed, {
-          active: () => isRunning() && !isStale(),
-          heartbeat,
-          commit: (lastOffset) =>
-            consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
-            ]),
-        });
-      },
-    });
+            highWatermark: batch.highWatermark,
+            messages: batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key ? m.key.toString('utf8') : null,
+              value: m.value,
+              headers: decodeHeaders(m.headers),
+            })),
+          };
+          try {
+            await options.onBatch(consumed, {
+              active: () => isRunning() && !isStale(),
+              heartbeat,
+              commit: async (lastOffset) => {
+                // Resolving moves kafkajs's fetch position (committing alone does not: without it
+                // the next fetch would start from the same offset again, and every message of the
+                // partition would be read, and skipped by the inbox, over and over).
+                resolveOffset(lastOffset);
+                await consumer.commitOffsets([
+                  { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
+                ]);
+              },
+            });
+          } catch (err) {
+            // Stopping, or the partition moved to another member: what is uncommitted is redelivered.
+            if (stopped || !isRunning() || isStale() || current !== consumer) return;
+            // Never rethrown to kafkajs: with concurrent partitions an error out of eachBatch can
+            // leave its consumer hanging, neither consuming nor heartbeating, with no crash event.
+            // Start a new consumer instead; it resumes from the last commit.
+            crashes++;
+            this.logger?.error(
+              { err, groupId: options.groupId, topic: batch.topic, partition: batch.partition, crashes },
+              'batch failed outside the handlers; starting a new consumer',
+            );
+            void replace(consumer);
+          }
+        },
+      });
+    };
+
+    const replace = async (old: Consumer): Promise<void> => {
+      this.consumers.delete(old);
+      await old.disconnect().catch(() => undefined);
+      while (!stopped) {
+        await sleep(backoffDelay(crashes, 1_000, 30_000));
+        if (stopped) return;
+        try {
+          await start();
+          return;
+        } catch (err) {
+          crashes++;
+          this.logger?.error({ err, groupId: options.groupId, crashes }, 'consumer did not start; trying again');
+          if (current) {
+            this.consumers.delete(current);
+            await current.disconnect().catch(() => undefined);
+          }
+        }
+      }
+    };
+
+    await start();
     return {
+      /** Test seam and operator insight: how often the consumer had to be replaced. */
+      crashes: () => crashes,
       stop: async () => {
+        stopped = true;
+        const consumer = current;
+        if (!consumer) return;
         this.consumers.delete(consumer);
         await consumer.disconnect(); // waits for the batch in progress
       },
