@@ -170,13 +170,18 @@ describe('a job through the pipeline', () => {
       const root = otlp.spans.find((s) => s.service === 'troupe-intake' && s.kind === 2 && String(s.attributes['url.path'] ?? s.attributes['http.target'] ?? '').includes('/v1/jobs') && String(s.attributes['http.request.method'] ?? s.attributes['http.method']) === 'POST' && otlp.spans.some((c) => c.traceId === s.traceId && c.attributes['troupe.job.id'] === body.id));
       return root ? otlp.spans.filter((s) => s.traceId === root.traceId) : [];
     };
-    // Spans are exported in batches; wait until the webhook's span (the last hop) has arrived.
+    // Each service exports its spans in batches of its own: wait until every hop's spans are in
+    // (the webhook's, and each stage's process span with the publish span that parents it).
+    const HOPS = ['troupe.job.requested', 'troupe.job.classified', 'troupe.job.generated', 'troupe.job.validated'];
     const spans = await waitFor(
       () => {
         const found = spansOfJob();
-        return found.some((s) => s.service === 'troupe-delivery' && s.name === 'POST webhook') ? found : undefined;
+        const complete =
+          found.some((s) => s.service === 'troupe-delivery' && s.name === 'POST webhook') &&
+          HOPS.every((topic) => found.some((s) => s.name === `process ${topic}`) && found.some((s) => s.name === `publish ${topic}`));
+        return complete ? found : undefined;
       },
-      { timeoutMs: 30_000, description: 'the trace of the job, through the webhook' },
+      { timeoutMs: 30_000, description: 'the trace of the job, every hop through the webhook' },
     );
 
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(SERVICES.map((s) => `troupe-${s}`)));
@@ -185,7 +190,7 @@ describe('a job through the pipeline', () => {
     expect(roots).toHaveLength(1); // the HTTP request
     expect(spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId))).toEqual([]); // no broken link
     // Each Kafka hop: a publish span (outbox relay) parenting the next stage's process span.
-    for (const topic of ['troupe.job.requested', 'troupe.job.classified', 'troupe.job.generated', 'troupe.job.validated']) {
+    for (const topic of HOPS) {
       const consumed = spans.find((s) => s.name === `process ${topic}` && s.attributes['troupe.job.id'] === body.id);
       expect(consumed).toBeDefined();
       const parent = spans.find((s) => s.spanId === consumed!.parentSpanId);
