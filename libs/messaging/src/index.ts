@@ -6,3 +6,4 @@ export * from './message-context';
 export * from './dead-letter';
 export * from './inbox-transport';
 export * from './batch-writes';
+export * from './polling-loop';

@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { backoffDelay } from '@troupe/messaging';
+import { PollingLoop } from '@troupe/messaging';
 import { LOGGER, SERVICE_CONFIG } from '@troupe/runtime';
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../delivery.config';
@@ -13,9 +13,7 @@ import { WebhookSender } from './webhook-sender';
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly deliveries: DeliveriesRepository,
@@ -23,17 +21,20 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     private readonly sender: WebhookSender,
     @Inject(SERVICE_CONFIG) private readonly config: DeliveryConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new PollingLoop({
+      pass: async () => (await this.dispatchOnce()) > 0,
+      idleMs: this.config.TROUPE_DELIVERY_POLL_MS,
+      onError: (err, failures) => this.logger.error({ err, failures }, 'delivery dispatch failed; retrying'),
+    });
+  }
 
   onApplicationBootstrap() {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async beforeApplicationShutdown() {
-    this.running = false;
-    this.wake?.();
-    await this.loop; // the batch in flight is recorded before the database closes
+    await this.loop.stop(); // the batch in flight is recorded before the database closes
     this.sender.close();
   }
 
@@ -53,32 +54,5 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     );
     await this.service.recordResults(sent);
     return due.length;
-  }
-
-  private async run() {
-    let failures = 0;
-    while (this.running) {
-      try {
-        const count = await this.dispatchOnce();
-        failures = 0;
-        if (count > 0) continue;
-        await this.pause(this.config.TROUPE_DELIVERY_POLL_MS);
-      } catch (err) {
-        failures++;
-        this.logger.error({ err, failures }, 'delivery dispatch failed; retrying');
-        await this.pause(backoffDelay(failures, 250, 10_000));
-      }
-    }
-  }
-
-  private pause(ms: number) {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

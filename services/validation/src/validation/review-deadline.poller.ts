@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { context } from '@opentelemetry/api';
 import { JOB_REJECTED_V1, JOB_REVIEW_EXPIRED_V1, type OutgoingEvent } from '@troupe/contracts';
-import { backoffDelay, toOutboxRecord, type OutboxRecord } from '@troupe/messaging';
+import { PollingLoop, toOutboxRecord, type OutboxRecord } from '@troupe/messaging';
 import { LOGGER, SERVICE_CONFIG } from '@troupe/runtime';
 import { contextFromHeaders } from '@troupe/telemetry';
 import type { Logger } from 'pino';
@@ -18,26 +18,27 @@ const BATCH = 100;
  */
 @Injectable()
 export class ReviewDeadlinePoller implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly reviews: ReviewsRepository,
     private readonly validation: ValidationService,
     @Inject(SERVICE_CONFIG) private readonly config: ValidationConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.loop = new PollingLoop({
+      pass: async () => (await this.expireOnce()) >= BATCH,
+      idleMs: this.config.TROUPE_REVIEW_POLL_MS,
+      onError: (err, failures) => this.logger.error({ err, failures }, 'review deadline pass failed; retrying'),
+    });
+  }
 
   onApplicationBootstrap() {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async beforeApplicationShutdown() {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** One pass: returns how many reviews were resolved. */
@@ -69,33 +70,6 @@ export class ReviewDeadlinePoller implements OnApplicationBootstrap, BeforeAppli
       }
       if (due.length > 0) this.logger.info({ reviews: due.map((r) => r.id) }, 'review deadlines passed');
       return { updates, events };
-    });
-  }
-
-  private async run() {
-    let failures = 0;
-    while (this.running) {
-      try {
-        const count = await this.expireOnce();
-        failures = 0;
-        if (count >= BATCH) continue;
-        await this.pause(this.config.TROUPE_REVIEW_POLL_MS);
-      } catch (err) {
-        failures++;
-        this.logger.error({ err, failures }, 'review deadline pass failed; retrying');
-        await this.pause(backoffDelay(failures, 250, 10_000));
-      }
-    }
-  }
-
-  private pause(ms: number) {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
     });
   }
 }
