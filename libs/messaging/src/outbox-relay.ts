@@ -4,7 +4,7 @@ import { contextFromHeaders, outboxPending, outboxPublished, traceHeaders } from
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { backoffDelay } from './errors';
+import { PollingLoop } from './polling-loop';
 import type { KafkaGateway, ProducedMessage } from './kafka-gateway';
 
 export interface OutboxRelayOptions {
@@ -39,12 +39,17 @@ const tracer = trace.getTracer('@troupe/messaging');
  */
 export class OutboxRelay {
   private running = false;
-  private wake?: () => void;
   private listener?: Client;
-  private loop?: Promise<void>;
+  private readonly loop: PollingLoop;
   private lastPurge = 0;
 
-  constructor(private readonly options: OutboxRelayOptions) {}
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.loop = new PollingLoop({
+      pass: () => this.pass(),
+      idleMs: options.pollIntervalMs,
+      onError: (err, failures) => options.logger.error({ err, failures }, 'outbox relay: publish failed; will retry'),
+    });
+  }
 
   async start(): Promise<void> {
     if (this.running) return;
@@ -52,15 +57,14 @@ export class OutboxRelay {
     await this.listen().catch((err) =>
       this.options.logger.warn({ err }, 'outbox relay: LISTEN failed; relying on polling'),
     );
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops after the batch in progress; publishes what is already committed first. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
     await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
   }
@@ -77,7 +81,7 @@ export class OutboxRelay {
 
   private async listen(): Promise<void> {
     const client = new Client({ connectionString: this.options.databaseUrl });
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => this.loop.poke());
     client.on('error', (err) => {
       this.options.logger.warn({ err }, 'outbox relay: LISTEN connection lost; polling until it returns');
       this.listener = undefined;
@@ -87,34 +91,12 @@ export class OutboxRelay {
     this.listener = client;
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      let sent = 0;
-      try {
-        sent = await this.publishBatch();
-        failures = 0;
-        await this.purgeIfDue();
-        if (!this.listener && this.running) await this.listen().catch(() => undefined);
-      } catch (err) {
-        failures++;
-        this.options.logger.error({ err, failures }, 'outbox relay: publish failed; will retry');
-        await this.pause(backoffDelay(failures, 250, 10_000));
-        continue;
-      }
-      if (sent === 0) await this.pause(this.options.pollIntervalMs);
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+  /** One round: publish a batch, purge if due, re-LISTEN if the connection was lost; true while rows keep coming. */
+  private async pass(): Promise<boolean> {
+    const sent = await this.publishBatch();
+    await this.purgeIfDue();
+    if (!this.listener && this.running) await this.listen().catch(() => undefined);
+    return sent > 0;
   }
 
   private async publishBatch(): Promise<number> {

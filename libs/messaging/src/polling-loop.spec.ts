@@ -29,4 +29,23 @@ describe('PollingLoop', () => {
     expect(errors).toEqual([1]);
     expect(finishedAfterStop).toBe(true); // stop() returned only after the pass in flight finished
   });
+
+  it('given a long idle pause, when poked, then the next pass runs at once, and a poke during a pass skips the pause', async () => {
+    let passes = 0;
+    const loop: PollingLoop = new PollingLoop({
+      pass: async () => {
+        passes++;
+        if (passes === 2) loop.poke(); // new work arrived while this pass ran
+        return false;
+      },
+      idleMs: 60_000,
+      onError: () => undefined,
+    });
+    loop.start();
+    await waitFor(() => passes === 1, { description: 'the first pass' });
+    loop.poke();
+    // Without the pokes the loop would sleep for a minute after each pass.
+    await waitFor(() => passes === 3, { timeoutMs: 5_000, description: 'a pass after each poke' });
+    await loop.stop();
+  });
 });

@@ -19,6 +19,7 @@ export class PollingLoop {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  private poked = false;
 
   constructor(private readonly options: PollingLoopOptions) {}
 
@@ -26,6 +27,12 @@ export class PollingLoop {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
+  }
+
+  /** New work is there (a NOTIFY arrived): end the pause now, or skip the next one if a pass is running. */
+  poke(): void {
+    this.poked = true;
+    this.wake?.();
   }
 
   async stop(): Promise<void> {
@@ -37,6 +44,7 @@ export class PollingLoop {
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
+      this.poked = false;
       try {
         const more = await this.options.pass();
         failures = 0;
@@ -50,6 +58,7 @@ export class PollingLoop {
   }
 
   private pause(ms: number): Promise<void> {
+    if (this.poked || !this.running) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
