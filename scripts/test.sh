@@ -6,5 +6,7 @@ ensure_node_modules
 ensure_postgres
 bash deploy/kafka/kafka.sh up
 build
+log "type-checking the tests"
+npx tsc -p tsconfig.spec.json   # ts-jest compiles tests without type checks (isolatedModules)
 log "running tests"
 npx jest --runInBand "$@"

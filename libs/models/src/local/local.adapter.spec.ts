@@ -36,8 +36,8 @@ describe('LocalAdapter', () => {
     expect(keyPoints.every((s) => /revenue|subscriptions/i.test(s))).toBe(true);
     expect(DOC.indexOf(keyPoints[0])).toBeLessThan(DOC.indexOf(keyPoints[1]));
     expect(wordCount).toBeGreaterThan(30);
-    expect(usage.inputTokens).toBeGreaterThan(0);
-    expect(usage.outputTokens).toBeGreaterThan(0);
+    expect(usage?.inputTokens).toBeGreaterThan(0);
+    expect(usage?.outputTokens).toBeGreaterThan(0);
   });
 
   it('given one sentence, when summarised, then it is the summary; abbreviations do not split sentences', async () => {

@@ -26,7 +26,7 @@ const job = (output: unknown, extra: Record<string, unknown> = {}, overrides: Pa
     model: 'local/rules',
     signals: [],
   },
-  generation: { model: 'local/templated-reply', route: 'default', output, finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, latencyMs: 1 },
+  generation: { model: 'local/templated-reply', route: 'default', output, finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, latencyMs: 1, attempts: [], decisions: [] },
   ...overrides,
 });
 
