@@ -317,6 +317,16 @@ describe('webhook delivery', () => {
 });
 
 describe('the public API', () => {
+  it('given a workflow with a deadline, when a job is requested, then every stage sees the same deadline in its events', async () => {
+    const before = Date.now();
+    const { body } = await submit({ workflow: 'support-ticket-reply', input: { text: TICKETS[0] } });
+    const messages = await readTopicUntil('troupe.job.generated', (ms) => ms.some((m) => m.key?.toString() === body.id));
+    const generated = JSON.parse(messages.find((m) => m.key?.toString() === body.id)!.value!.toString());
+    const deadline = Date.parse(generated.deadlineAt); // set by intake from deadlineSeconds: 300
+    expect(deadline).toBeGreaterThanOrEqual(before + 300_000);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 300_000);
+  });
+
   it('given bad input, when submitted, then each gets a 4xx with a machine-readable code and never a 500', async () => {
     const cases: [string, RequestInit & { key?: string }, number, string][] = [
       ['wrong types', { method: 'POST', body: JSON.stringify({ workflow: 42, input: { text: 7 } }) }, 400, 'VALIDATION_FAILED'],

@@ -20,6 +20,8 @@ export interface RouteRequest {
   classifierConfidence?: number;
   /** Deadline for the whole step when the step does not set one. */
   deadlineMs: number;
+  /** The job's own deadline (epoch ms): caps the step's, whichever comes first. */
+  jobDeadlineAt?: number;
   /** Aborts the whole step from outside (e.g. the service shutting down): calls in flight are cancelled. */
   signal?: AbortSignal;
 }
@@ -80,7 +82,10 @@ export class ModelRouter {
   async run(request: RouteRequest): Promise<Generation> {
     const { step } = request;
     const deadline = new AbortController();
-    const deadlineMs = step.deadlineMs ?? request.deadlineMs;
+    const stepMs = step.deadlineMs ?? request.deadlineMs;
+    // A job past its deadline gets no more model calls: the first candidate fails DEADLINE_EXCEEDED.
+    const deadlineMs =
+      request.jobDeadlineAt === undefined ? stepMs : Math.max(0, Math.min(stepMs, request.jobDeadlineAt - Date.now()));
     const deadlineTimer = setTimeout(() => deadline.abort(), deadlineMs);
     const cancel = () =>
       deadline.abort(new ModelError(ModelErrorKind.CANCELLED, 'the step was cancelled (shutting down)'));

@@ -95,4 +95,15 @@ describe('generation service', () => {
       reason: expect.stringContaining('openai/gpt-imaginary'),
     });
   });
+
+  it('given a job past its deadline, when generated, then no model is called and the outcome is DEADLINE_EXCEEDED', async () => {
+    const late = { ...job(0.2), deadlineAt: new Date(Date.now() - 1_000).toISOString() };
+    fake.queue('gpt-4o-mini', { content: reply, confidence: 0.9 });
+    const outcome = await service.generate(late); // low confidence: the cascade would go straight to OpenAI
+    expect(outcome).toMatchObject({ kind: 'failed', code: GenerationErrorCode.DEADLINE_EXCEEDED });
+    expect(fake.requests).toHaveLength(0);
+    // The same job with time left is served.
+    const inTime = await service.generate({ ...job(0.2), deadlineAt: new Date(Date.now() + 60_000).toISOString() });
+    expect(inTime).toMatchObject({ kind: 'generated', generation: { model: 'openai/gpt-4o-mini' } });
+  });
 });

@@ -18,6 +18,8 @@ export const JobContextSchema = z.object({
   input: JobInputSchema,
   webhook: WebhookTargetSchema.optional(),
   metadata: z.record(z.string(), z.string()).default({}),
+  /** When the job's model work must be done by (from the workflow's `deadlineSeconds`); absent: no job deadline. */
+  deadlineAt: z.string().datetime({ offset: true }).optional(),
 });
 export type JobContext = z.infer<typeof JobContextSchema>;
 

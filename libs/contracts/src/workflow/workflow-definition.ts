@@ -130,6 +130,12 @@ export const WorkflowDefinitionSchema = z
     id: Identifier,
     version: z.number().int().positive(),
     description: z.string().default(''),
+    /**
+     * Deadline for the job's model work, from its creation: generation and an LLM classifier make no
+     * call past it (retries, fallbacks and regenerations included) and the job fails DEADLINE_EXCEEDED.
+     * Time waiting for a reviewer does not count; the review has its own deadline.
+     */
+    deadlineSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
     input: z.object({ maxLength: z.number().int().positive().max(1_000_000).default(20_000) }).default({}),
     classification: ClassifierSpecSchema,
     generation: GenerationSpecSchema,

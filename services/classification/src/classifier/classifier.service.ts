@@ -12,7 +12,10 @@ export class ClassifierService {
 
   async classify(job: JobRequestedV1, signal?: AbortSignal): Promise<Classification> {
     const spec = job.workflow.classification;
-    if (spec.kind === 'llm') return classifyWithLlm(job.input.text, spec, this.models, signal);
+    if (spec.kind === 'llm') {
+      const deadline = job.deadlineAt ? Date.parse(job.deadlineAt) : undefined;
+      return classifyWithLlm(job.input.text, spec, this.models, signal, deadline);
+    }
     return classifyLocally(job.input.text, spec);
   }
 }

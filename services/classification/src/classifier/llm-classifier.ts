@@ -19,6 +19,8 @@ export async function classifyWithLlm(
   spec: LlmClassifierSpec,
   models: ModelRuntime,
   signal?: AbortSignal,
+  /** The job's deadline (epoch ms); past it no model is called and the rules decide. */
+  jobDeadlineAt?: number,
 ): Promise<Classification> {
   const local = classifyLocally(text, { kind: 'rules', rules: spec.rules, defaultLabel: spec.defaultLabel });
   const step: ModelStep = {
@@ -47,6 +49,7 @@ export async function classifyWithLlm(
       data: { input: { text }, extra: { labels: spec.labels } },
       schema,
       deadlineMs: models.deadlineMs,
+      jobDeadlineAt,
       signal,
     });
     const answer = AnswerSchema.safeParse(g.output);

@@ -55,6 +55,7 @@ export class GenerationService {
         attempt,
         classifierConfidence: job.classification.confidence,
         deadlineMs: this.models.deadlineMs,
+        jobDeadlineAt: job.deadlineAt ? Date.parse(job.deadlineAt) : undefined,
         signal: options.signal,
       });
       return { kind: 'generated', route, generation };

@@ -71,6 +71,7 @@ export class JobsService {
     }
 
     const jobId = randomUUID();
+    const now = new Date();
     const webhook = request.webhook ?? workflow.delivery.webhook;
     if (webhook) await this.checkWebhook(webhook.url);
     const metadata = request.metadata ?? {};
@@ -85,7 +86,8 @@ export class JobsService {
           input: request.input,
           webhook,
           metadata,
-          requestedAt: new Date().toISOString(),
+          requestedAt: now.toISOString(),
+          deadlineAt: workflow.deadlineSeconds ? new Date(now.getTime() + workflow.deadlineSeconds * 1000).toISOString() : undefined,
         },
       },
       { service: 'intake', correlationId: jobId },
