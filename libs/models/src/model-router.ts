@@ -86,7 +86,9 @@ export class ModelRouter {
     // A job past its deadline gets no more model calls: the first candidate fails DEADLINE_EXCEEDED.
     const deadlineMs =
       request.jobDeadlineAt === undefined ? stepMs : Math.max(0, Math.min(stepMs, request.jobDeadlineAt - Date.now()));
-    const deadlineTimer = setTimeout(() => deadline.abort(), deadlineMs);
+    // Already past (a job's deadline): abort now, before any call starts, not on the next tick.
+    if (deadlineMs <= 0) deadline.abort();
+    const deadlineTimer = deadlineMs > 0 ? setTimeout(() => deadline.abort(), deadlineMs) : undefined;
     const cancel = () =>
       deadline.abort(new ModelError(ModelErrorKind.CANCELLED, 'the step was cancelled (shutting down)'));
     if (request.signal?.aborted) cancel();
