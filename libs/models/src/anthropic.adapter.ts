@@ -19,7 +19,7 @@ const FINISH: Record<string, string> = {
   refusal: 'content_filter',
 };
 
-/** The Anthropic Messages API (`POST {baseUrl}/v1/messages`). Plain HTTP, no SDK (see ADR 0006). */
+/** The Anthropic Messages API (`POST {baseUrl}/v1/messages`). Plain HTTP, no SDK (see ADR 0007). */
 export class AnthropicAdapter implements ModelAdapter {
   async call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
     const provider = model.provider;

@@ -138,36 +138,20 @@ export class ModelClient {
   async call(ref: string, request: ModelRequest, options: CallOptions): Promise<CallResult> {
     const model = this.catalogue.get(ref);
     if (!model) throw new ModelError(ModelErrorKind.UNKNOWN_MODEL, `the model catalogue has no model ${ref}`);
-    if (model.provider.unavailableReason) {
-      const error = new ModelError(ModelErrorKind.NOT_CONFIGURED, model.provider.unavailableReason);
-      options.attempts.push({
-        model: ref,
-        try: 1,
-        outcome: 'failed',
-        errorKind: error.kind,
-        error: error.message,
-        latencyMs: 0,
-        costUsd: 0,
-      });
+    // Refused before any request (nothing sent, nothing billed), but recorded like any attempt.
+    const refuse = (kind: ModelErrorKind, message: string): never => {
+      const error = new ModelError(kind, message);
+      options.attempts.push({ model: ref, try: 1, outcome: 'failed', errorKind: kind, error: message, latencyMs: 0, costUsd: 0 });
       throw error;
-    }
+    };
+    if (model.provider.unavailableReason) refuse(ModelErrorKind.NOT_CONFIGURED, model.provider.unavailableReason);
     // A prompt that cannot fit is refused here, without a paid request; fallbacks move to a larger model.
     const promptTokens = estimateTokens(request.system + request.user);
     if (model.provider.kind !== 'local' && promptTokens > model.capabilities.contextTokens) {
-      const error = new ModelError(
+      refuse(
         ModelErrorKind.CONTEXT_TOO_LONG,
         `about ${promptTokens} prompt tokens exceed ${ref}'s context of ${model.capabilities.contextTokens}`,
       );
-      options.attempts.push({
-        model: ref,
-        try: 1,
-        outcome: 'failed',
-        errorKind: error.kind,
-        error: error.message,
-        latencyMs: 0,
-        costUsd: 0,
-      });
-      throw error;
     }
     for (let attempt = 1; ; attempt++) {
       try {

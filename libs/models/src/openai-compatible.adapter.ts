@@ -19,7 +19,7 @@ const FINISH: Record<string, string> = {
 
 /**
  * OpenAI Chat Completions (`POST {baseUrl}/chat/completions`), which OpenAI, Azure-style gateways,
- * Ollama, vLLM, llama.cpp server, LiteLLM and OpenRouter all speak. Plain HTTP, no SDK (see ADR 0006).
+ * Ollama, vLLM, llama.cpp server, LiteLLM and OpenRouter all speak. Plain HTTP, no SDK (see ADR 0007).
  */
 export class OpenAiCompatibleAdapter implements ModelAdapter {
   async call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
