@@ -16,6 +16,9 @@ export const TOPICS = {
   reviewDecided: 'troupe.review.decided',
   jobReviewExpired: 'troupe.job.review-expired',
   jobRedeliveryRequested: 'troupe.job.redelivery-requested',
+  jobStepCompleted: 'troupe.job.step-completed',
+  jobCancelRequested: 'troupe.job.cancel-requested',
+  jobCancelled: 'troupe.job.cancelled',
 } as const;
 
 export type JobTopic = (typeof TOPICS)[keyof typeof TOPICS];

@@ -34,6 +34,11 @@ export interface InboxTransportOptions {
   /** Tries for a message failing with an unclassified error before it is dead-lettered. */
   maxAttempts: number;
   partitionsConcurrently?: number;
+  /**
+   * Skip the events of jobs in this service's `cancelled_jobs` (see `markJobCancelled`): a
+   * cancelled job does no more work here. `job.cancel-requested` itself is always handled.
+   */
+  dropCancelledJobs?: boolean;
   /** Test seam: runs after the database commit and before the Kafka offset commit. */
   afterCommit?: (messages: ConsumedMessage[]) => Promise<void>;
 }
@@ -61,6 +66,7 @@ export const PREPARE_PREFIX = 'prepare:';
 export const preparePattern = (topic: string) => `${PREPARE_PREFIX}${topic}`;
 
 const tracer = trace.getTracer('@troupe/messaging');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Handler extras for topics whose messages are not Troupe events:
@@ -175,7 +181,14 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         await this.prepare(decoded, controls);
         // Prepared work cut short by a shutdown is not recorded: the chunk is redelivered instead.
         if (this.stopping.signal.aborted && decoded.some((d) => d.prepared)) throw new ShutdownInProgress();
-        await this.options.dataSource.transaction((manager) => this.handleInTransaction(manager, decoded));
+        const afterCommit = await this.options.dataSource.transaction((manager) => this.handleInTransaction(manager, decoded));
+        for (const callback of afterCommit) {
+          try {
+            callback();
+          } catch (err) {
+            this.options.logger.error({ err }, 'an after-commit callback failed');
+          }
+        }
         return;
       } catch (error) {
         if (error instanceof ShutdownInProgress) throw error; // leave the offsets uncommitted
@@ -206,13 +219,18 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async handleInTransaction(manager: EntityManager, decoded: Decoded[]): Promise<void> {
-    const fresh = await this.claimInbox(manager, decoded);
+  private async handleInTransaction(manager: EntityManager, decoded: Decoded[]): Promise<(() => void)[]> {
+    const { fresh, cancelled } = await this.claimInbox(manager, decoded);
     const writes = new ChunkWrites();
     const outbox: OutboxRecord[] = [];
+    const afterCommit: (() => void)[] = [];
     for (const d of decoded) {
       if (!fresh.delete(d.eventId)) {
         consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'duplicate' });
+        continue;
+      }
+      if (this.isCancelled(d, cancelled)) {
+        consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'cancelled' });
         continue;
       }
       if (d.failure) {
@@ -232,6 +250,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         d.message.headers,
         d.message.key,
         d.prepared,
+        afterCommit,
       );
       await this.traced(d, async () => {
         const result = await handler(d.data, ctx);
@@ -242,6 +261,18 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     }
     await writes.flush(manager);
     await appendToOutbox(manager, outbox);
+    return afterCommit;
+  }
+
+  /** A cancelled job's event, to be dropped (never the cancel request itself). */
+  private isCancelled(d: Decoded, cancelled: Set<string>): boolean {
+    return cancelled.size > 0 && !!d.envelope && cancelled.has(d.envelope.subject) && d.message.topic !== TOPICS.jobCancelRequested;
+  }
+
+  /** Job ids of the chunk's events, for the `cancelled_jobs` lookup (raw messages name no job). */
+  private jobIds(decoded: Decoded[]): string[] {
+    if (!this.options.dropCancelledJobs) return [];
+    return [...new Set(decoded.filter((d) => !d.raw && d.envelope && UUID.test(d.envelope.subject)).map((d) => d.envelope!.subject))];
   }
 
   /**
@@ -256,20 +287,24 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     );
     if (pending.length === 0) return;
     let known = new Set<string>();
+    let cancelled = new Set<string>();
     try {
-      const rows: { event_id: string }[] = await this.options.dataSource.query(
-        `SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::text[])`,
-        [this.consumer, pending.map((d) => d.eventId)],
+      const jobIds = this.jobIds(pending);
+      const rows: { kind: 'event' | 'job'; id: string }[] = await this.options.dataSource.query(
+        `SELECT 'event' AS kind, event_id AS id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::text[])` +
+          (jobIds.length ? ` UNION ALL SELECT 'job', job_id::text FROM cancelled_jobs WHERE job_id = ANY($3::uuid[])` : ''),
+        jobIds.length ? [this.consumer, pending.map((d) => d.eventId), jobIds] : [this.consumer, pending.map((d) => d.eventId)],
       );
-      known = new Set(rows.map((r) => r.event_id));
+      known = new Set(rows.filter((r) => r.kind === 'event').map((r) => r.id));
+      cancelled = new Set(rows.filter((r) => r.kind === 'job').map((r) => r.id));
     } catch {
-      // Only an optimisation: the transaction's inbox claim is what decides duplicates.
+      // Only an optimisation: the transaction's inbox claim is what decides duplicates and cancellations.
     }
     const heartbeat = setInterval(() => void controls.heartbeat().catch(() => undefined), 3_000);
     try {
       await Promise.all(
         pending
-          .filter((d) => !known.has(d.eventId))
+          .filter((d) => !known.has(d.eventId) && !this.isCancelled(d, cancelled))
           .map(async (d) => {
             const handler = this.getHandlerByPattern(preparePattern(d.message.topic))!;
             try {
@@ -290,21 +325,36 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     }
   }
 
-  /** Inserts inbox rows for the whole chunk in one statement; returns the ids that were new. */
-  private async claimInbox(manager: EntityManager, decoded: Decoded[]): Promise<Set<string>> {
-    const rows: { event_id: string }[] = await manager.query(
-      `INSERT INTO inbox (consumer, event_id, topic, partition, "offset")
+  /**
+   * Inserts inbox rows for the whole chunk in one statement; returns the ids that were new, and
+   * (with `dropCancelledJobs`) which of the chunk's jobs are cancelled, in the same round trip.
+   */
+  private async claimInbox(manager: EntityManager, decoded: Decoded[]): Promise<{ fresh: Set<string>; cancelled: Set<string> }> {
+    const jobIds = this.jobIds(decoded);
+    const params: unknown[] = [
+      this.consumer,
+      decoded.map((d) => d.eventId),
+      decoded.map((d) => d.message.topic),
+      decoded.map((d) => d.message.partition),
+      decoded.map((d) => d.message.offset),
+    ];
+    const insert = `INSERT INTO inbox (consumer, event_id, topic, partition, "offset")
        SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[])
-       ON CONFLICT DO NOTHING RETURNING event_id`,
-      [
-        this.consumer,
-        decoded.map((d) => d.eventId),
-        decoded.map((d) => d.message.topic),
-        decoded.map((d) => d.message.partition),
-        decoded.map((d) => d.message.offset),
-      ],
+       ON CONFLICT DO NOTHING RETURNING event_id`;
+    if (jobIds.length === 0) {
+      const rows: { event_id: string }[] = await manager.query(insert, params);
+      return { fresh: new Set(rows.map((r) => r.event_id)), cancelled: new Set() };
+    }
+    const rows: { kind: 'event' | 'job'; id: string }[] = await manager.query(
+      `WITH claimed AS (${insert})
+       SELECT 'event' AS kind, event_id AS id FROM claimed
+       UNION ALL SELECT 'job', job_id::text FROM cancelled_jobs WHERE job_id = ANY($6::uuid[])`,
+      [...params, jobIds],
     );
-    return new Set(rows.map((r) => r.event_id));
+    return {
+      fresh: new Set(rows.filter((r) => r.kind === 'event').map((r) => r.id)),
+      cancelled: new Set(rows.filter((r) => r.kind === 'job').map((r) => r.id)),
+    };
   }
 
   private async deadLetter(d: Decoded, error: unknown, attempts: number): Promise<void> {
@@ -314,7 +364,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
       'dead-lettering message',
     );
     await this.options.dataSource.transaction(async (manager) => {
-      const fresh = await this.claimInbox(manager, [d]);
+      const { fresh } = await this.claimInbox(manager, [d]);
       if (!fresh.has(d.eventId)) return;
       await appendToOutbox(manager, this.failureRecords(d, failure, attempts));
     });

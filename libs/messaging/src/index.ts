@@ -7,3 +7,4 @@ export * from './dead-letter';
 export * from './inbox-transport';
 export * from './batch-writes';
 export * from './polling-loop';
+export * from './cancellation';

@@ -34,6 +34,8 @@ export class MessageContext {
     readonly headers: Record<string, string> = {},
     readonly key: string | null = null,
     private readonly preparedOutcome?: PreparedOutcome,
+    /** Collected by the transport for the chunk, run after its commit. */
+    private readonly commitCallbacks: (() => void)[] = [],
   ) {}
 
   /**
@@ -53,6 +55,15 @@ export class MessageContext {
    */
   deferred<T extends DeferredWrite>(name: string, create: () => T): T {
     return this.writes.get(name, create);
+  }
+
+  /**
+   * Runs `callback` once the chunk's transaction has committed (not when it rolls back): how a
+   * handler starts in-process work whose durable record it just wrote (e.g. a scheduled step).
+   * The Kafka offset is committed after the callbacks returned; they must not throw.
+   */
+  onCommit(callback: () => void): void {
+    this.commitCallbacks.push(callback);
   }
 
   /** Queues an event caused by this one: same correlation id, causation = this event's id. */

@@ -16,8 +16,10 @@ export interface ModelRequest {
   json: boolean;
   maxOutputTokens?: number;
   temperature?: number;
-  /** Structured data for in-process models, which do not read prompts. */
+  /** Structured data for in-process models, which do not read prompts: the text to work on. */
   input: { text: string };
+  /** A workflow step's whole input, when it declares one (its `text`, if any, is `input.text`). */
+  data?: Record<string, unknown>;
   classification?: Classification;
   /** Validation errors of an earlier output (a regeneration); also in `user`, as data. */
   previousErrors?: { code: string; message: string; path?: string }[];

@@ -18,8 +18,10 @@ export enum ModelErrorKind {
   /** The step's deadline passed; no further attempt is made. */
   DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED',
   UNKNOWN_MODEL = 'UNKNOWN_MODEL',
-  /** Called off by the plan itself (a parallel `first-valid` that already has its answer). */
+  /** Called off by the plan itself (a parallel `first-valid` that already has its answer), the job's cancellation or a shutdown. */
   CANCELLED = 'CANCELLED',
+  /** The model answered, but its output does not satisfy the step's output schema. */
+  OUTPUT_INVALID = 'OUTPUT_INVALID',
 }
 
 /** Retried against the same model (with backoff): the condition may pass within seconds. */
@@ -28,6 +30,7 @@ const RETRYABLE = new Set([ModelErrorKind.RATE_LIMITED, ModelErrorKind.TIMEOUT, 
 const FALLBACK = new Set([
   ...RETRYABLE,
   ModelErrorKind.MALFORMED_OUTPUT,
+  ModelErrorKind.OUTPUT_INVALID,
   ModelErrorKind.NOT_CONFIGURED,
   ModelErrorKind.CIRCUIT_OPEN,
   ModelErrorKind.BULKHEAD_FULL,

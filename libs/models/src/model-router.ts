@@ -22,8 +22,16 @@ export interface RouteRequest {
   deadlineMs: number;
   /** The job's own deadline (epoch ms): caps the step's, whichever comes first. */
   jobDeadlineAt?: number;
-  /** Aborts the whole step from outside (e.g. the service shutting down): calls in flight are cancelled. */
+  /**
+   * Aborts the whole step from outside (the job's cancellation, the service shutting down): calls in
+   * flight are cancelled. A ModelError as the abort reason is what the step fails with.
+   */
   signal?: AbortSignal;
+  /**
+   * Checks an answer (e.g. against the step's output schema): a message says why it is refused, and
+   * the plan treats the answer as a failure of that model (OUTPUT_INVALID: a fallback moves on).
+   */
+  accept?: (output: unknown) => string | undefined;
 }
 
 /** No model of the plan produced an output; carries everything that was tried, for the job's record. */
@@ -90,7 +98,11 @@ export class ModelRouter {
     if (deadlineMs <= 0) deadline.abort();
     const deadlineTimer = deadlineMs > 0 ? setTimeout(() => deadline.abort(), deadlineMs) : undefined;
     const cancel = () =>
-      deadline.abort(new ModelError(ModelErrorKind.CANCELLED, 'the step was cancelled (shutting down)'));
+      deadline.abort(
+        request.signal?.reason instanceof ModelError
+          ? request.signal.reason
+          : new ModelError(ModelErrorKind.CANCELLED, 'the step was cancelled (shutting down)'),
+      );
     if (request.signal?.aborted) cancel();
     request.signal?.addEventListener('abort', cancel, { once: true });
     const started = performance.now();
@@ -168,7 +180,8 @@ export class ModelRouter {
       json: step.json,
       maxOutputTokens: typeof params.maxOutputTokens === 'number' ? params.maxOutputTokens : undefined,
       temperature: typeof params.temperature === 'number' ? params.temperature : undefined,
-      input: data.input,
+      input: data.data ? { text: typeof data.data.text === 'string' ? data.data.text : JSON.stringify(data.data) } : data.input,
+      data: data.data,
       classification: data.classification as ModelRequest['classification'],
       previousErrors: data.previousErrors,
       params,
@@ -184,11 +197,21 @@ export class ModelRouter {
         ),
       );
     }
-    return this.client.call(candidate.model, this.prompt(run, candidate), {
+    const called = this.client.call(candidate.model, this.prompt(run, candidate), {
       deadline: signal,
       deadlineAt: run.deadlineAt,
       timeoutMs: run.request.step.timeoutMs,
       attempts: run.attempts,
+    });
+    const accept = run.request.accept;
+    if (!accept) return called;
+    return called.then((call) => {
+      const refusal = accept(this.finalOutput(call.response.output, run.request.schema));
+      if (refusal === undefined) return call;
+      // The call itself succeeded (and is paid for); its answer is what failed.
+      const attempt = [...run.attempts].reverse().find((a) => a.model === candidate.model && a.outcome === 'succeeded');
+      if (attempt) Object.assign(attempt, { outcome: 'failed', errorKind: ModelErrorKind.OUTPUT_INVALID, error: refusal });
+      throw new ModelError(ModelErrorKind.OUTPUT_INVALID, `the answer of ${candidate.model} ${refusal}`);
     });
   }
 

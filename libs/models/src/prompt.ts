@@ -12,6 +12,11 @@ export interface PromptParts {
 
 export interface PromptData {
   input: { text: string };
+  /**
+   * A workflow step's input (built by its `input` mapping): sent as the data message's `input`
+   * instead of the job's text. Absent: the job's text, as a route always had it.
+   */
+  data?: Record<string, unknown>;
   classification?: Pick<Classification, 'label' | 'language' | 'sentiment'>;
   /** Validation errors of an earlier output of this job, for a regeneration. */
   previousErrors?: { code: string; message: string; path?: string }[];
@@ -45,7 +50,7 @@ export function buildPrompt(parts: PromptParts, data: PromptData): { system: str
       'An earlier answer failed validation; the errors are in "previousErrors". Produce an answer without them.',
     );
   }
-  const user: Record<string, unknown> = { input: data.input.text };
+  const user: Record<string, unknown> = { input: data.data ?? data.input.text };
   if (data.classification) {
     user.classification = {
       label: data.classification.label,

@@ -62,3 +62,33 @@ export function messagingTablesMigration(schema: string): new () => MigrationInt
     }
   };
 }
+
+/**
+ * `cancelled_jobs`: the jobs this service has seen a `job.cancel-requested` for. The inbox transport
+ * drops their later events at the chunk boundary (services that opt in), so a cancelled job does no
+ * more work in any stage.
+ */
+export function messagingCancellationsMigration(schema: string): new () => MigrationInterface {
+  const s = quoteIdent(schema);
+  return class MessagingCancellations1765000000000 implements MigrationInterface {
+    name = 'MessagingCancellations1765000000000';
+
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE TABLE ${s}.cancelled_jobs (
+          job_id        uuid PRIMARY KEY,
+          cancelled_at  timestamptz NOT NULL DEFAULT now()
+        )`);
+      await q.query(`CREATE INDEX cancelled_jobs_cancelled_at ON ${s}.cancelled_jobs (cancelled_at)`);
+    }
+
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TABLE ${s}.cancelled_jobs`);
+    }
+  };
+}
+
+/** The messaging migrations every service runs before its own, in order. */
+export function messagingMigrations(schema: string): (new () => MigrationInterface)[] {
+  return [messagingTablesMigration(schema), messagingCancellationsMigration(schema)];
+}

@@ -82,6 +82,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
     logger,
     batchSize: config.TROUPE_CONSUMER_BATCH_SIZE,
     maxAttempts: config.TROUPE_CONSUMER_MAX_ATTEMPTS,
+    dropCancelledJobs: definition.dropCancelledJobs,
   });
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   // SIGTERM/SIGINT: stop taking work, finish and commit the batch in progress, close, exit 0.

@@ -9,9 +9,11 @@ export interface ServiceDefinition<S extends z.ZodObject<z.ZodRawShape> = z.ZodO
   configSchema: S;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities: Function[];
-  /** The service's own migrations; the outbox/inbox migration is added before them. */
+  /** The service's own migrations; the messaging ones (outbox, inbox, cancelled jobs) are added before them. */
   migrations: (new () => MigrationInterface)[];
   defaultPort: number;
+  /** Drop the events of jobs this service has marked cancelled (see `markJobCancelled`). */
+  dropCancelledJobs?: boolean;
 }
 
 export type ConfigOf<D extends ServiceDefinition> = z.infer<D['configSchema']> & CommonConfig;

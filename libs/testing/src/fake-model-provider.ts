@@ -33,6 +33,10 @@ export interface FakeRequest {
   /** 0-based position among all requests this fake received. */
   index: number;
   receivedAt: number;
+  /** When the client gave up on the request (closed it before the answer): an aborted call. */
+  abortedAt?: number;
+  /** When the fake answered. */
+  answeredAt?: number;
 }
 
 export type FakeScript = (request: FakeRequest) => FakeReply | Promise<FakeReply>;
@@ -84,12 +88,17 @@ export async function startFakeModelProvider(initial?: FakeScript) {
       receivedAt: Date.now(),
     };
     requests.push(request);
+    res.on('close', () => {
+      if (res.writableFinished) request.answeredAt ??= Date.now();
+      else request.abortedAt = Date.now();
+    });
     const queued = queues.get(request.model);
     const reply =
       queued && queued.length > 0 ? (queued.length > 1 ? queued.shift()! : queued[0]) : await script(request);
     if (reply.hang) return; // the socket stays open until the client aborts or the fake closes
     // Unref'd: a delayed answer to a request the client gave up on must not keep a test process alive.
     if (reply.latencyMs) await new Promise((r) => setTimeout(r, reply.latencyMs).unref());
+    if (request.abortedAt) return;
     answer(res, request, reply);
   });
 

@@ -13,4 +13,5 @@ export const classificationDefinition: ServiceDefinition<typeof ClassificationCo
   entities: [ClassificationEntity],
   migrations: [Classifications1763800000001],
   defaultPort: 3001,
+  dropCancelledJobs: true,
 };

@@ -4,6 +4,7 @@ import { allowlistProblem } from '@troupe/egress';
 import { z } from 'zod';
 import { Deliveries1763800000001 } from './migrations/1763800000001-deliveries';
 import { TargetsAndRounds1764000000001 } from './migrations/1764000000001-targets-and-rounds';
+import { JobOutcomes1765000000001 } from './migrations/1765000000001-job-outcomes';
 import { DeliveryEntity } from './webhooks/delivery.entity';
 
 export const DeliveryConfigSchema = CommonConfigSchema.extend({
@@ -46,6 +47,6 @@ export const deliveryDefinition: ServiceDefinition<typeof DeliveryConfigSchema> 
   service: 'delivery',
   configSchema: DeliveryConfigSchema,
   entities: [DeliveryEntity],
-  migrations: [Deliveries1763800000001, TargetsAndRounds1764000000001],
+  migrations: [Deliveries1763800000001, TargetsAndRounds1764000000001, JobOutcomes1765000000001],
   defaultPort: 3004,
 };

@@ -6,6 +6,7 @@ import { JobEventEntity } from './jobs/job-event.entity';
 import { JobEntity } from './jobs/job.entity';
 import { Jobs1763800000001 } from './migrations/1763800000001-jobs';
 import { Reviews1764500000001 } from './migrations/1764500000001-reviews';
+import { StepsAndCancel1765000000001 } from './migrations/1765000000001-steps-and-cancel';
 import { ReviewEntity } from './reviews/review.entity';
 import { DeadLetters1764000000002 } from './migrations/1764000000002-dead-letters';
 
@@ -16,6 +17,8 @@ export const IntakeConfigSchema = CommonConfigSchema.extend({
    */
   TROUPE_API_KEYS: z.string({ required_error: 'required: at least one <tenant>:<role>:<key> entry' }).min(1),
   TROUPE_WORKFLOWS_DIR: z.string().default('workflows'),
+  /** The model catalogue generation uses: workflows naming a model it does not know are refused at start-up. */
+  TROUPE_MODEL_CATALOGUE: z.string().default('config/models.yaml'),
   /** Largest accepted request body, in bytes. */
   TROUPE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
   /**
@@ -38,6 +41,6 @@ export const intakeDefinition: ServiceDefinition<typeof IntakeConfigSchema> = {
   service: 'intake',
   configSchema: IntakeConfigSchema,
   entities: [JobEntity, JobEventEntity, ReviewEntity],
-  migrations: [Jobs1763800000001, DeadLetters1764000000002, Reviews1764500000001],
+  migrations: [Jobs1763800000001, DeadLetters1764000000002, Reviews1764500000001, StepsAndCancel1765000000001],
   defaultPort: 3000,
 };

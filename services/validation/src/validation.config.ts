@@ -3,6 +3,7 @@ import type { ServiceDefinition } from '@troupe/runtime';
 import { z } from 'zod';
 import { Validations1763800000001 } from './migrations/1763800000001-validations';
 import { Reviews1764500000001 } from './migrations/1764500000001-reviews';
+import { CancelledReviews1765000000001 } from './migrations/1765000000001-cancelled-reviews';
 import { ReviewEntity } from './validation/review.entity';
 import { ValidationEntity } from './validation/validation.entity';
 
@@ -16,6 +17,7 @@ export const validationDefinition: ServiceDefinition<typeof ValidationConfigSche
   service: 'validation',
   configSchema: ValidationConfigSchema,
   entities: [ValidationEntity, ReviewEntity],
-  migrations: [Validations1763800000001, Reviews1764500000001],
+  migrations: [Validations1763800000001, Reviews1764500000001, CancelledReviews1765000000001],
   defaultPort: 3003,
+  dropCancelledJobs: true,
 };

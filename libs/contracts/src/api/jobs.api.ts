@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FailureReasonSchema, JobInputSchema, WebhookTargetSchema } from '../events/job-context';
+import { StepResultSchema } from '../events/step-result';
 
 export const CreateJobRequestSchema = z
   .object({
@@ -29,6 +30,7 @@ export const JOB_STATUSES = [
   'delivered',
   'delivery_failed',
   'failed',
+  'cancelled',
 ] as const;
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof JobStatusSchema>;
@@ -47,13 +49,15 @@ export const JobViewSchema = z.object({
   tenantId: z.string(),
   workflow: z.object({ id: z.string(), version: z.number().int() }),
   status: JobStatusSchema,
-  /** How the job ended, once it has: its output passed validation, was rejected, or the job failed. */
-  outcome: z.enum(['succeeded', 'rejected', 'failed']).nullable(),
+  /** How the job ended, once it has: its output passed validation, was rejected, the job failed, or it was cancelled. */
+  outcome: z.enum(['succeeded', 'rejected', 'failed', 'cancelled']).nullable(),
   /** The validated output, once there is one. */
   result: z.unknown().optional(),
   /** Why the job was rejected or failed. */
   errors: z.array(FailureReasonSchema).optional(),
   costUsd: z.number().optional(),
+  /** The steps of the workflow's graph by id, as they finish: status, output, model, cost, why. */
+  steps: z.record(z.string(), StepResultSchema.partial({ attempts: true, decisions: true })).optional(),
   metadata: z.record(z.string(), z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -68,6 +72,24 @@ export const CreateJobResponseSchema = z.object({
   links: z.object({ self: z.string() }),
 });
 export type CreateJobResponse = z.infer<typeof CreateJobResponseSchema>;
+
+/** `POST /v1/jobs/:id/cancel`: the body is optional. */
+export const CancelJobRequestSchema = z
+  .object({
+    /** Why, for the timeline and the `job.cancelled` notification (at most 500 characters). */
+    reason: z.string().min(1).max(500).optional(),
+  })
+  .strict();
+export type CancelJobRequest = z.infer<typeof CancelJobRequestSchema>;
+
+export const CancelJobResponseSchema = z.object({
+  id: z.string().uuid(),
+  /** `cancel_requested` until the job ends; the job's own status then says whether the cancel came in time. */
+  status: z.enum(['cancel_requested', 'cancelled']),
+  requestedAt: z.string(),
+  links: z.object({ self: z.string() }),
+});
+export type CancelJobResponse = z.infer<typeof CancelJobResponseSchema>;
 
 export const ListJobsQuerySchema = z
   .object({

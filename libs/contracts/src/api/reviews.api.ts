@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { FailureReasonSchema } from '../events/job-context';
 import { ReviewDecisionKindSchema, ReviewerSchema } from '../events/review-decided.v1';
 
-export const REVIEW_STATUSES = ['pending', 'escalated', 'decided', 'expired'] as const;
+/** `cancelled`: its job was cancelled while the review waited. */
+export const REVIEW_STATUSES = ['pending', 'escalated', 'decided', 'expired', 'cancelled'] as const;
 export const ReviewStatusSchema = z.enum(REVIEW_STATUSES);
 export type ReviewStatus = z.infer<typeof ReviewStatusSchema>;
 

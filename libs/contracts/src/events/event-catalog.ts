@@ -14,6 +14,9 @@ import { JOB_REGENERATE_REQUESTED_V1, JobRegenerateRequestedV1Schema } from './j
 import { JOB_REVIEW_EXPIRED_V1, JobReviewExpiredV1Schema } from './job-review-expired.v1';
 import { JOB_REVIEW_REQUESTED_V1, JobReviewRequestedV1Schema } from './job-review-requested.v1';
 import { REVIEW_DECIDED_V1, ReviewDecidedV1Schema } from './review-decided.v1';
+import { JOB_STEP_COMPLETED_V1, JobStepCompletedV1Schema } from './job-step-completed.v1';
+import { JOB_CANCEL_REQUESTED_V1, JobCancelRequestedV1Schema } from './job-cancel-requested.v1';
+import { JOB_CANCELLED_V1, JobCancelledV1Schema } from './job-cancelled.v1';
 
 /**
  * Every event type Troupe emits: its schema and the topic it is published on.
@@ -34,6 +37,9 @@ export const EVENT_CATALOG = {
   [REVIEW_DECIDED_V1]: { topic: TOPICS.reviewDecided, schema: ReviewDecidedV1Schema },
   [JOB_REVIEW_EXPIRED_V1]: { topic: TOPICS.jobReviewExpired, schema: JobReviewExpiredV1Schema },
   [JOB_REDELIVERY_REQUESTED_V1]: { topic: TOPICS.jobRedeliveryRequested, schema: JobRedeliveryRequestedV1Schema },
+  [JOB_STEP_COMPLETED_V1]: { topic: TOPICS.jobStepCompleted, schema: JobStepCompletedV1Schema },
+  [JOB_CANCEL_REQUESTED_V1]: { topic: TOPICS.jobCancelRequested, schema: JobCancelRequestedV1Schema },
+  [JOB_CANCELLED_V1]: { topic: TOPICS.jobCancelled, schema: JobCancelledV1Schema },
 } as const;
 
 export type EventType = keyof typeof EVENT_CATALOG;

@@ -73,9 +73,12 @@ export const GenerationSchema = z.object({
   route: z.string(),
   output: z.unknown(),
   finishReason: z.string(),
-  /** Usage summed over every attempt of the step. */
+  /** Usage summed over every attempt of this generation (every step of a multi-step workflow). */
   usage: UsageSchema,
-  /** Cost summed over every attempt of the step (failed attempts that reported usage included). */
+  /**
+   * Cost of every model call generation made for the job so far: every attempt, fallback and step,
+   * and earlier generations of the repair loop (failed attempts that reported usage included).
+   */
   costUsd: z.number().nonnegative(),
   latencyMs: z.number().nonnegative(),
   // Added with the model layer (all optional or defaulted: older events still parse).

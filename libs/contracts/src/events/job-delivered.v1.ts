@@ -9,8 +9,8 @@ export const JobDeliveredV1Schema = z.object({
    * topic; `poll` when the job has no target and waits to be read.
    */
   channel: z.enum(['webhook', 'poll', 'topic']),
-  /** What the job ended with: the result was validated, rejected with reasons, or the job failed. */
-  outcome: z.enum(['validated', 'rejected', 'failed']),
+  /** What the job ended with: the result was validated, rejected with reasons, the job failed, or it was cancelled. */
+  outcome: z.enum(['validated', 'rejected', 'failed', 'cancelled']),
   /** The result topic, for `channel: topic`. */
   topic: z.string().optional(),
   /** For `channel: topic`: a webhook delivery of the same outcome is still to come. */

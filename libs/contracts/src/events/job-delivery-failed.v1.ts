@@ -6,7 +6,7 @@ export const JobDeliveryFailedV1Schema = z.object({
   tenantId: z.string(),
   deliveryId: z.string(),
   url: z.string(),
-  outcome: z.enum(['validated', 'rejected', 'failed']),
+  outcome: z.enum(['validated', 'rejected', 'failed', 'cancelled']),
   /** Zero when nothing was sent (the target was disabled by an earlier 410, or refused by the egress policy). */
   attempts: z.number().int().nonnegative(),
   reason: z.string(),

@@ -9,6 +9,8 @@ export const JobFailedV1Schema = z.object({
   stage: z.string(),
   code: z.string(),
   reason: z.string(),
+  /** The step of the workflow's graph that failed, when a step did. */
+  step: z.string().optional(),
   /**
    * Where the job's outcome goes, when the emitter knows (the transport copies it from the failed
    * event's job context): delivery then needs no earlier job.requested to notify the target.

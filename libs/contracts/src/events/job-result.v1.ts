@@ -9,8 +9,8 @@ export const JOB_RESULT_V1 = 'troupe.job.result.v1';
 export const JobResultV1Schema = z.object({
   jobId: z.string().uuid(),
   tenantId: z.string(),
-  /** `job.completed`, `job.rejected` or `job.failed`: the webhook's `type`. */
-  type: z.enum(['job.completed', 'job.rejected', 'job.failed']),
+  /** `job.completed`, `job.rejected`, `job.failed` or `job.cancelled`: the webhook's `type`. */
+  type: z.enum(['job.completed', 'job.rejected', 'job.failed', 'job.cancelled']),
   timestamp: z.string(),
   /** The webhook's `data`. */
   data: z.record(z.string(), z.unknown()),

@@ -55,49 +55,58 @@ export type PlanCandidate = z.infer<typeof PlanCandidateSchema>;
 export const RoutingStrategySchema = z.enum(['single', 'fallback', 'cascade', 'parallel', 'weighted']);
 export type RoutingStrategy = z.infer<typeof RoutingStrategySchema>;
 
-export const ModelStepSchema = z
-  .object({
-    /**
-     * `single` (default): `model`. `fallback`: `models` in order, the next on a retryable failure or
-     * an open circuit. `cascade`: `models` cheapest first, escalating while the output's (or the
-     * classifier's) confidence is below `escalateBelow`. `parallel`: all `models` at once, merged by
-     * `merge`. `weighted`: one of `models`, chosen by `weight`.
-     */
-    strategy: RoutingStrategySchema.default('single'),
-    /** `<provider>/<model>`, e.g. `local/extractive-summary`; for `single`. */
-    model: ModelRef.optional(),
-    models: z.array(PlanCandidateSchema).optional(),
-    /** Instructions for the model. User input is passed separately, as data, never spliced in here. */
-    instructions: z.string().optional(),
-    /** Version of the prompt (instructions + data layout), recorded with every generation. */
-    promptVersion: z.number().int().positive().default(1),
-    params: z.record(z.string(), z.unknown()).default({}),
-    /** Ask remote models for a JSON object (the workflow's output schema is sent along). */
-    json: z.boolean().default(true),
-    /** `cascade`: escalate while confidence is below this. */
-    escalateBelow: z.number().min(0).max(1).default(0.7),
-    /** `parallel`: `fields` merges objects by the output schema's properties; `first-valid`; `majority` votes on `label`. */
-    merge: z.enum(['fields', 'first-valid', 'majority']).default('first-valid'),
-    /** Per-call timeout, overriding the catalogue's. */
-    timeoutMs: z.number().int().positive().max(600_000).optional(),
-    /** Deadline for the whole step, every attempt and fallback included. */
-    deadlineMs: z.number().int().positive().max(3_600_000).optional(),
-  })
-  .superRefine((step, ctx) => {
-    if (step.strategy === 'single' && !step.model) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['model'], message: 'a single-model step needs `model`' });
+/** The fields of a model plan: which models, in what pattern, with what instructions. */
+const ModelPlanShape = {
+  /**
+   * `single` (default): `model`. `fallback`: `models` in order, the next on a retryable failure or
+   * an open circuit. `cascade`: `models` cheapest first, escalating while the output's (or the
+   * classifier's) confidence is below `escalateBelow`. `parallel`: all `models` at once, merged by
+   * `merge`. `weighted`: one of `models`, chosen by `weight`.
+   */
+  strategy: RoutingStrategySchema.default('single'),
+  /** `<provider>/<model>`, e.g. `local/extractive-summary`; for `single`. */
+  model: ModelRef.optional(),
+  models: z.array(PlanCandidateSchema).optional(),
+  /** Instructions for the model. User input is passed separately, as data, never spliced in here. */
+  instructions: z.string().optional(),
+  /** Version of the prompt (instructions + data layout), recorded with every generation. */
+  promptVersion: z.number().int().positive().default(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+  /** Ask remote models for a JSON object (the output schema is sent along). */
+  json: z.boolean().default(true),
+  /** `cascade`: escalate while confidence is below this. */
+  escalateBelow: z.number().min(0).max(1).default(0.7),
+  /** `parallel`: `fields` merges objects by the output schema's properties; `first-valid`; `majority` votes on `label`. */
+  merge: z.enum(['fields', 'first-valid', 'majority']).default('first-valid'),
+  /** Per-call timeout, overriding the catalogue's. */
+  timeoutMs: z.number().int().positive().max(600_000).optional(),
+  /** Deadline for the whole step, every attempt and fallback included. */
+  deadlineMs: z.number().int().positive().max(3_600_000).optional(),
+};
+
+/** A plan names its models the way its strategy needs. */
+function checkPlan(
+  plan: { strategy: RoutingStrategy; model?: string; models?: unknown[] },
+  ctx: z.RefinementCtx,
+  path: (string | number)[] = [],
+): void {
+  if (plan.strategy === 'single' && !plan.model) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...path, 'model'], message: 'a single-model step needs `model`' });
+  }
+  if (plan.strategy !== 'single') {
+    const min = plan.strategy === 'weighted' ? 1 : 2;
+    if (!plan.models || plan.models.length < min) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [...path, 'models'],
+        message: `a ${plan.strategy} step needs at least ${min} entries in \`models\``,
+      });
     }
-    if (step.strategy !== 'single') {
-      const min = step.strategy === 'weighted' ? 1 : 2;
-      if (!step.models || step.models.length < min) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: ['models'],
-          message: `a ${step.strategy} step needs at least ${min} entries in \`models\``,
-        });
-      }
-    }
-  });
+  }
+}
+
+/** A model plan on its own: one route of `generation.routes`. */
+export const ModelStepSchema = z.object(ModelPlanShape).superRefine((plan, ctx) => checkPlan(plan, ctx));
 export type ModelStep = z.infer<typeof ModelStepSchema>;
 
 export const GenerationSpecSchema = z.object({
@@ -107,9 +116,80 @@ export const GenerationSpecSchema = z.object({
   }),
 });
 
+/** The id of a step. Expressions read it as `$steps.<id>`, so it has no dashes. */
+export const StepIdSchema = z
+  .string()
+  .regex(/^[a-z][A-Za-z0-9_]{0,62}$/, 'a lower-case letter, then letters, digits or _ (no dashes: expressions read it as $steps.<id>)');
+
+/**
+ * A JSONata expression (https://jsonata.org) over `$input` (the job's input), `$classification`,
+ * `$metadata` and `$steps` (the steps upstream: `$steps.<id>.output`, `$steps.<id>.status`). It is
+ * evaluated in a sandbox with time, depth and size limits; it cannot run JavaScript or do I/O.
+ */
+export const ExpressionSchema = z.string().trim().min(1).max(20_000);
+
+/** One expression, or one expression per field of an object. */
+export const MappingSchema = z.union([ExpressionSchema, z.record(z.string().min(1).max(64), ExpressionSchema)]);
+export type Mapping = z.infer<typeof MappingSchema>;
+
+const StepOutputSpecSchema = z
+  .object({
+    /** JSON Schema the step's output must satisfy; a model plan moves on to its next model when it does not. */
+    schema: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const StepBaseShape = {
+  id: StepIdSchema,
+  description: z.string().optional(),
+  /** Steps that must finish first; their outputs are readable as `$steps.<id>.output`. */
+  needs: z.array(StepIdSchema).max(50).default([]),
+  /** Run only when this expression is true; otherwise the step is skipped (and so are steps needing only skipped steps). */
+  when: ExpressionSchema.optional(),
+  output: StepOutputSpecSchema.optional(),
+};
+
+/** A step that calls models: a routing plan (or plans by label), on data built from earlier steps. */
+export const ModelStepSpecSchema = z
+  .object({
+    ...StepBaseShape,
+    kind: z.literal('model'),
+    ...ModelPlanShape,
+    /**
+     * The data the model works on, sent as a JSON data message (never spliced into the
+     * instructions): one expression giving an object, or one expression per field. Default: the
+     * job's input text, as for `generation.routes`.
+     */
+    input: MappingSchema.optional(),
+    /** Instead of one plan: a plan per classification label, `default` for every other label. */
+    routes: z.record(Identifier, ModelStepSchema).optional(),
+  })
+  .strict();
+export type ModelStepSpec = z.infer<typeof ModelStepSpecSchema>;
+
+/** A step that reshapes data with an expression, calling no model. */
+export const TransformStepSpecSchema = z
+  .object({
+    ...StepBaseShape,
+    kind: z.literal('transform'),
+    /** A JSONata expression; its value is the step's output. */
+    expression: ExpressionSchema,
+  })
+  .strict();
+export type TransformStepSpec = z.infer<typeof TransformStepSpecSchema>;
+
+export const StepSpecSchema = z.discriminatedUnion('kind', [ModelStepSpecSchema, TransformStepSpecSchema]);
+export type StepSpec = z.infer<typeof StepSpecSchema>;
+export const STEP_KINDS = ['model', 'transform'] as const;
+
 export const OutputSpecSchema = z.object({
-  /** JSON Schema (draft 2020-12 or 07) the generated output must satisfy. */
+  /** JSON Schema (draft 2020-12 or 07) the job's output must satisfy. */
   schema: z.record(z.string(), z.unknown()),
+  /**
+   * With `steps`: how the job's output is built from the steps' outputs (an expression, or one per
+   * field). Default: the output of the graph's only final step.
+   */
+  from: MappingSchema.optional(),
 });
 
 export const DeliverySpecSchema = z.object({
@@ -125,6 +205,9 @@ export const DeliverySpecSchema = z.object({
     .optional(),
 });
 
+/** The id of the model step that `generation.routes` becomes in a workflow's graph. */
+export const ROUTES_STEP_ID = 'generate';
+
 export const WorkflowDefinitionSchema = z
   .object({
     id: Identifier,
@@ -132,19 +215,44 @@ export const WorkflowDefinitionSchema = z
     description: z.string().default(''),
     /**
      * Deadline for the job's model work, from its creation: generation and an LLM classifier make no
-     * call past it (retries, fallbacks and regenerations included) and the job fails DEADLINE_EXCEEDED.
-     * Time waiting for a reviewer does not count; the review has its own deadline.
+     * call past it (retries, fallbacks, regenerations and every step included) and the job fails
+     * DEADLINE_EXCEEDED. Time waiting for a reviewer does not count; the review has its own deadline.
      */
     deadlineSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
     input: z.object({ maxLength: z.number().int().positive().max(1_000_000).default(20_000) }).default({}),
     classification: ClassifierSpecSchema,
-    generation: GenerationSpecSchema,
+    /** One model step chosen by label (the simple case). With `steps` too, it is the step `generate`. */
+    generation: GenerationSpecSchema.optional(),
+    /** The workflow as a graph of steps (see docs/workflows.md). */
+    steps: z.array(StepSpecSchema).min(1).max(100).optional(),
     output: OutputSpecSchema,
     validation: ValidationSpecSchema.default({}),
     review: ReviewSpecSchema.optional(),
     delivery: DeliverySpecSchema.default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((workflow, ctx) => {
+    if (!workflow.generation && !workflow.steps) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['steps'], message: 'a workflow needs `steps` or `generation.routes`' });
+    }
+    workflow.steps?.forEach((step, i) => {
+      if (step.kind !== 'model') return;
+      if (step.routes) {
+        if (!('default' in step.routes)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['steps', i, 'routes'], message: 'routes must contain a `default` route' });
+        }
+        if (step.model || step.models) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['steps', i, 'routes'],
+            message: 'a step has either `routes` or its own `model`/`models`, not both',
+          });
+        }
+      } else {
+        checkPlan(step, ctx, ['steps', i]);
+      }
+    });
+  });
 export type WorkflowDefinition = z.infer<typeof WorkflowDefinitionSchema>;
 
 /** The pinned workflow version that travels with every event of a job. */

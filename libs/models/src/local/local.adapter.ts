@@ -2,15 +2,19 @@ import type { ModelAdapter, ModelRequest, ModelResponse } from '../model-adapter
 import type { ResolvedModel } from '../model-catalogue';
 import { ModelError, ModelErrorKind } from '../model-error';
 import { estimateTokens } from '../cost';
+import { namedEntities } from './entities';
 import { summarise } from './extractive-summary';
+import { extractFields } from './field-extraction';
 import { templatedReply } from './templated-reply';
+import { analyseSentiment } from './text-analysis';
+import { untranslated } from './translation-stub';
 
 /**
  * In-process models that need no API key and do honest, deterministic work, behind the same
  * interface as remote providers (so they take part in fallbacks and cascades).
  */
 export class LocalAdapter implements ModelAdapter {
-  static readonly MODELS = ['extractive-summary', 'templated-reply'] as const;
+  static readonly MODELS = ['extractive-summary', 'templated-reply', 'field-extractor', 'entities', 'sentiment', 'no-translation'] as const;
 
   async call(model: ResolvedModel, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
     if (signal.aborted) throw new ModelError(ModelErrorKind.TIMEOUT, 'aborted before the local model ran');
@@ -31,6 +35,20 @@ export class LocalAdapter implements ModelAdapter {
         });
         // The template is only as right as the label it was chosen by.
         confidence = request.classification.confidence;
+        break;
+      }
+      case 'field-extractor':
+        output = extractFields(request.input.text);
+        break;
+      case 'entities':
+        output = { entities: namedEntities(request.input.text) };
+        break;
+      case 'sentiment':
+        output = analyseSentiment(request.input.text);
+        break;
+      case 'no-translation': {
+        const target = request.params.targetLanguage;
+        output = untranslated(request.input.text, typeof target === 'string' ? target : undefined);
         break;
       }
       default:

@@ -1,11 +1,5 @@
 import type { Classification, ClassifierSpec } from '@troupe/contracts';
-import LanguageDetect from 'languagedetect';
-import Sentiment from 'sentiment';
-
-// Models ship inside the npm packages (trigram profiles, AFINN-165 word list): no API key, no download.
-const languageDetector = new LanguageDetect();
-languageDetector.setLanguageType('iso2');
-const sentimentAnalyzer = new Sentiment();
+import { analyseSentiment, detectLanguage } from '@troupe/models';
 
 interface CompiledRule {
   label: string;
@@ -32,12 +26,6 @@ function compile(spec: ClassifierSpec): CompiledRule[] {
   return rules;
 }
 
-export function detectLanguage(text: string): string {
-  if (text.trim().length < 12) return 'und';
-  const [best] = languageDetector.detect(text, 1) as [string | null, number][];
-  return best?.[0] ?? 'und';
-}
-
 /**
  * Classifies text with the workflow's keyword rules, plus language and sentiment.
  *
@@ -62,8 +50,8 @@ export function classifyLocally(text: string, spec: ClassifierSpec): Classificat
   const [best, runnerUp] = ranked;
 
   const language = detectLanguage(text);
-  const s = sentimentAnalyzer.analyze(text);
-  const sentimentLabel = s.comparative > 0.05 ? 'positive' : s.comparative < -0.05 ? 'negative' : 'neutral';
+  const sentiment = analyseSentiment(text);
+  const sentimentLabel = sentiment.label;
 
   let label = spec.defaultLabel;
   let confidence = 0.3;
@@ -82,7 +70,7 @@ export function classifyLocally(text: string, spec: ClassifierSpec): Classificat
     label,
     confidence: Math.round(confidence * 1000) / 1000,
     language,
-    sentiment: { score: s.score, comparative: s.comparative, label: sentimentLabel },
+    sentiment,
     model: 'local/rules-v1',
     signals,
   };

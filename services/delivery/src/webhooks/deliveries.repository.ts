@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { appendToOutbox, BatchInsert, type MessageContext, type OutboxRecord } from '@troupe/messaging';
 import { DataSource } from 'typeorm';
 
-export type DeliveryOutcome = 'validated' | 'rejected' | 'failed';
+export type DeliveryOutcome = 'validated' | 'rejected' | 'failed' | 'cancelled';
 
 export interface ScheduledDelivery {
   id: string;
@@ -84,6 +84,28 @@ export class DeliveriesRepository {
           ),
       )
       .add([d.id, d.jobId, d.tenantId, d.url, d.outcome, JSON.stringify(d.payload), JSON.stringify(d.traceHeaders)]);
+  }
+
+  /**
+   * Claims the job's end for an outcome, in the handler's transaction: false when the job was
+   * cancelled first (its outcome is then dropped). A concurrent cancel waits for this transaction.
+   */
+  async claimOutcome(ctx: MessageContext, jobId: string, outcome: Exclude<DeliveryOutcome, 'cancelled'>): Promise<boolean> {
+    const rows: { outcome: DeliveryOutcome }[] = await ctx.manager.query(
+      `INSERT INTO job_outcomes (job_id, outcome) VALUES ($1, $2)
+       ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id RETURNING outcome`,
+      [jobId, outcome],
+    );
+    return rows[0]?.outcome !== 'cancelled';
+  }
+
+  /** Claims the job's end for its cancellation: false when an outcome came first (it is delivered instead). */
+  async claimCancel(ctx: MessageContext, jobId: string): Promise<boolean> {
+    const rows: { job_id: string }[] = await ctx.manager.query(
+      `INSERT INTO job_outcomes (job_id, outcome) VALUES ($1, 'cancelled') ON CONFLICT (job_id) DO NOTHING RETURNING job_id`,
+      [jobId],
+    );
+    return rows.length === 1;
   }
 
   /** Remembers where a job's outcome goes, in the chunk transaction. */

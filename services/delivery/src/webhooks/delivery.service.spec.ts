@@ -118,7 +118,7 @@ describe('failure notifications', () => {
     reason: 'no model x',
   };
 
-  function service(known?: { webhookUrl: string }) {
+  function service(known?: { webhookUrl: string }, cancelledFirst = false) {
     const scheduled: {
       outcome: string;
       url: string;
@@ -135,6 +135,7 @@ describe('failure notifications', () => {
           metadata: {},
         },
       schedule: (_ctx: unknown, d: (typeof scheduled)[number]) => scheduled.push(d),
+      claimOutcome: async () => !cancelledFirst,
     } as unknown as DeliveriesRepository;
     return { scheduled, service: new DeliveryService(repository, {} as ResultTopics, config) };
   }
@@ -169,6 +170,12 @@ describe('failure notifications', () => {
         payload: { data: { workflow: { id: 'w', version: 2 }, metadata: { k: 'v' } } },
       },
     ]);
+  });
+
+  it('given a job cancelled before its failure reached delivery, then no failure notification is sent', async () => {
+    const { scheduled, service: s } = service({ webhookUrl: 'https://a.example.com/' }, true);
+    await s.onFailed(failed, ctx);
+    expect(scheduled).toEqual([]);
   });
 
   it('given a job.failed with no target known at all, then it is retried later (transient), not dropped', async () => {

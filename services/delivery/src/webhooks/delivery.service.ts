@@ -4,11 +4,13 @@ import { context } from '@opentelemetry/api';
 import {
   envelopeToHeaders,
   eventTime,
+  JOB_CANCELLED_V1,
   JOB_DELIVERED_V1,
   JOB_DELIVERY_ATTEMPTED_V1,
   JOB_DELIVERY_FAILED_V1,
   JOB_RESULT_V1,
   JobResultV1Schema,
+  type JobCancelRequestedV1,
   type JobFailedV1,
   type JobRedeliveryRequestedV1,
   type JobRejectedV1,
@@ -37,7 +39,7 @@ import { ResultTopics } from './result-topics';
 import type { SendResult } from './webhook-sender';
 
 export interface WebhookPayload {
-  type: 'job.completed' | 'job.rejected' | 'job.failed';
+  type: 'job.completed' | 'job.rejected' | 'job.failed' | 'job.cancelled';
   timestamp: string;
   data: Record<string, unknown> & { jobId: string };
 }
@@ -79,6 +81,21 @@ export function failurePayload(target: JobTarget, failed: JobFailedV1): WebhookP
   };
 }
 
+/** A cancelled job's notification: who asked, when and why. */
+export function cancelledPayload(target: JobTarget, request: JobCancelRequestedV1): WebhookPayload {
+  return {
+    type: 'job.cancelled',
+    timestamp: new Date().toISOString(),
+    data: {
+      jobId: request.jobId,
+      workflow: target.workflow,
+      status: 'cancelled',
+      cancellation: { requestedBy: request.requestedBy, requestedAt: request.requestedAt, reason: request.reason },
+      metadata: target.metadata,
+    },
+  };
+}
+
 /** A target from the job.failed event itself, when its emitter copied the job's webhook into it. */
 function targetOfFailure(failed: JobFailedV1): JobTarget | undefined {
   if (!failed.webhook || !failed.workflow) return undefined;
@@ -96,7 +113,12 @@ function targetOfFailure(failed: JobFailedV1): JobTarget | undefined {
 export const deliveryId = (jobId: string, url: string) =>
   'msg_' + createHash('sha256').update(`${jobId}\n${url}`).digest('hex').slice(0, 32);
 
-const OUTCOME_OF_TYPE = { 'job.completed': 'validated', 'job.rejected': 'rejected', 'job.failed': 'failed' } as const;
+const OUTCOME_OF_TYPE = {
+  'job.completed': 'validated',
+  'job.rejected': 'rejected',
+  'job.failed': 'failed',
+  'job.cancelled': 'cancelled',
+} as const;
 
 @Injectable()
 export class DeliveryService {
@@ -120,6 +142,7 @@ export class DeliveryService {
 
   /** A job has an outcome: publish it to the result topic, schedule its webhook, or mark it ready to be read. */
   async onOutcome(job: JobValidatedV1 | JobRejectedV1, outcome: 'validated' | 'rejected', ctx: MessageContext): Promise<void> {
+    if (!(await this.deliveries.claimOutcome(ctx, job.jobId, outcome))) return; // cancelled first: nothing of it is delivered
     await this.deliver(
       { jobId: job.jobId, tenantId: job.tenantId, webhookUrl: job.webhook?.url ?? null, resultTopic: job.workflow.delivery.topic ?? null },
       webhookPayload(job, outcome),
@@ -134,7 +157,28 @@ export class DeliveryService {
     const target = (await this.deliveries.findTarget(ctx, failed.jobId)) ?? targetOfFailure(failed);
     // Topics are consumed independently: the job.requested may still be on its way. Retried, then dead-lettered.
     if (!target) throw new TransientError(`job ${failed.jobId}: its job.requested has not been seen yet`);
+    if (!(await this.deliveries.claimOutcome(ctx, failed.jobId, 'failed'))) return;
     await this.deliver(target, failurePayload(target, failed), ctx, false);
+  }
+
+  /**
+   * A cancel request: when no outcome of the job has reached delivery yet, the job is cancelled
+   * (`job.cancelled`, and a `job.cancelled` notification to its target); any outcome arriving
+   * later is dropped. When an outcome came first, it stands and the request changes nothing.
+   */
+  async onCancelRequested(request: JobCancelRequestedV1, ctx: MessageContext): Promise<void> {
+    if (!(await this.deliveries.claimCancel(ctx, request.jobId))) return;
+    const { jobId, tenantId, requestedBy, requestedAt, reason } = request;
+    ctx.emit({ type: JOB_CANCELLED_V1, data: { jobId, tenantId, requestedBy, requestedAt, reason, cancelledAt: new Date().toISOString() } });
+    const target = (await this.deliveries.findTarget(ctx, jobId)) ?? {
+      jobId,
+      tenantId,
+      webhookUrl: request.webhook?.url ?? null,
+      resultTopic: null,
+      workflow: request.workflow,
+      metadata: request.metadata,
+    };
+    await this.deliver(target, cancelledPayload(target, request), ctx, false);
   }
 
   /** Re-sends a job's finished deliveries with their stored payload and webhook-id. */

@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   JOB_VALIDATED_V1,
   TOPICS,
+  type JobCancelRequestedV1,
   type JobFailedV1,
   type JobRedeliveryRequestedV1,
   type JobRejectedV1,
@@ -31,6 +32,12 @@ export class JobOutcomeHandler {
   @EventPattern(TOPICS.jobFailed)
   async onFailed(@Payload() failed: JobFailedV1, @Ctx() ctx: MessageContext): Promise<void> {
     await this.delivery.onFailed(failed, ctx);
+  }
+
+  /** A cancel request: cancelled if no outcome came first; see DeliveryService.onCancelRequested. */
+  @EventPattern(TOPICS.jobCancelRequested)
+  async onCancelRequested(@Payload() request: JobCancelRequestedV1, @Ctx() ctx: MessageContext): Promise<void> {
+    await this.delivery.onCancelRequested(request, ctx);
   }
 
   @EventPattern(TOPICS.jobRedeliveryRequested)

@@ -6,6 +6,8 @@ export class GenerationEntity {
   @Column('uuid', { name: 'job_id' }) jobId!: string;
   @Column('text', { name: 'tenant_id' }) tenantId!: string;
   @Column('text', { name: 'workflow_id' }) workflowId!: string;
+  /** The workflow step the attempt belonged to (null for attempts made before steps existed). */
+  @Column('text', { name: 'step_id', nullable: true }) stepId!: string | null;
   @Column('text') route!: string;
   @Column('text') model!: string;
   @Column('int', { name: 'input_tokens' }) inputTokens!: number;

@@ -8,6 +8,22 @@ export enum GenerationErrorCode {
   MODEL_REQUEST_REJECTED = 'MODEL_REQUEST_REJECTED',
   MODEL_OUTPUT_MALFORMED = 'MODEL_OUTPUT_MALFORMED',
   DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED',
+  /** A step's output (a model's answer or a transform's value) does not satisfy the step's output schema. */
+  STEP_OUTPUT_INVALID = 'STEP_OUTPUT_INVALID',
+  /** A step's `input` expression failed to evaluate. */
+  STEP_INPUT_FAILED = 'STEP_INPUT_FAILED',
+  /** A step's `when` expression failed to evaluate. */
+  CONDITION_FAILED = 'CONDITION_FAILED',
+  /** A transform's expression failed to evaluate (a type error, a guardrail). */
+  TRANSFORM_FAILED = 'TRANSFORM_FAILED',
+  /** The job was cancelled (or the service stopped) while the step ran. */
+  CANCELLED = 'CANCELLED',
+  /** The snapshot a job carries cannot become a graph (it was not validated by this version of Troupe). */
+  WORKFLOW_INVALID = 'WORKFLOW_INVALID',
+  /** A step's execution threw (a defect): the step fails with the error rather than hang. */
+  STEP_CRASHED = 'STEP_CRASHED',
+  /** A step's result could not be recorded after retries (a defect or a poison value). */
+  STEP_RECORD_FAILED = 'STEP_RECORD_FAILED',
 }
 
 /** The job's failure code for the error that ended its plan. */
@@ -19,6 +35,10 @@ export function generationErrorCode(kind: ModelErrorKind): GenerationErrorCode {
       return GenerationErrorCode.DEADLINE_EXCEEDED;
     case ModelErrorKind.MALFORMED_OUTPUT:
       return GenerationErrorCode.MODEL_OUTPUT_MALFORMED;
+    case ModelErrorKind.OUTPUT_INVALID:
+      return GenerationErrorCode.STEP_OUTPUT_INVALID;
+    case ModelErrorKind.CANCELLED:
+      return GenerationErrorCode.CANCELLED;
     case ModelErrorKind.INVALID_REQUEST:
     case ModelErrorKind.AUTHENTICATION:
     case ModelErrorKind.PERMISSION:

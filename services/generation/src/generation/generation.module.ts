@@ -1,13 +1,17 @@
 import { Module } from '@nestjs/common';
-import { GenerationOutcomeRecorder } from './generation-outcome.recorder';
-import { GenerationService } from './generation.service';
-import { GenerationsRepository } from './generations.repository';
+import { GraphCache } from '../steps/graph-cache';
+import { GraphProgress } from '../steps/graph-progress';
+import { JobGraphsService } from '../steps/job-graphs.service';
+import { JobRunsRepository } from '../steps/job-runs.repository';
+import { StepExecutor } from '../steps/step-executor';
+import { StepRunner } from '../steps/step-runner';
+import { JobCancelRequestedHandler } from './job-cancel-requested.handler';
 import { JobClassifiedHandler } from './job-classified.handler';
 import { JobRegenerateRequestedHandler } from './job-regenerate-requested.handler';
 import { modelRuntimeProvider } from './model-runtime.provider';
 
 @Module({
-  controllers: [JobClassifiedHandler, JobRegenerateRequestedHandler],
-  providers: [modelRuntimeProvider, GenerationService, GenerationsRepository, GenerationOutcomeRecorder],
+  controllers: [JobClassifiedHandler, JobRegenerateRequestedHandler, JobCancelRequestedHandler],
+  providers: [modelRuntimeProvider, StepRunner, GraphProgress, GraphCache, JobRunsRepository, StepExecutor, JobGraphsService],
 })
 export class GenerationModule {}

@@ -1,39 +1,19 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { TOPICS, type JobClassifiedV1, type JobRegenerateRequestedV1 } from '@troupe/contracts';
-import { preparePattern, type MessageContext, type PrepareContext } from '@troupe/messaging';
-import { GenerationOutcomeRecorder } from './generation-outcome.recorder';
-import { GenerationService, type GenerationOutcome } from './generation.service';
+import { TOPICS, type JobRegenerateRequestedV1 } from '@troupe/contracts';
+import type { MessageContext } from '@troupe/messaging';
+import { JobGraphsService } from '../steps/job-graphs.service';
 
 /**
- * The repair loop: validation sent an output back with its errors; generate again (the model layer
- * puts the errors in the data message, and a cascade starts a tier higher), in the same two phases
- * as a first generation.
+ * The repair loop: validation sent an output back with its errors; the steps that produced the
+ * failing parts run again with the errors as data (a cascade starts a tier higher).
  */
 @Controller()
 export class JobRegenerateRequestedHandler {
-  constructor(
-    private readonly generation: GenerationService,
-    private readonly outcomes: GenerationOutcomeRecorder,
-  ) {}
-
-  @EventPattern(preparePattern(TOPICS.jobRegenerateRequested))
-  prepare(@Payload() job: JobRegenerateRequestedV1, @Ctx() ctx: PrepareContext): Promise<GenerationOutcome> {
-    const last = job.repair.history[job.repair.history.length - 1];
-    return this.generation.generate(classifiedPart(job), {
-      attempt: job.repair.attempt,
-      previousErrors: last.reasons,
-      signal: ctx.signal,
-    });
-  }
+  constructor(private readonly graphs: JobGraphsService) {}
 
   @EventPattern(TOPICS.jobRegenerateRequested)
-  handle(@Payload() job: JobRegenerateRequestedV1, @Ctx() ctx: MessageContext): void {
-    this.outcomes.record(ctx, classifiedPart(job), ctx.prepared<GenerationOutcome>(), job.repair);
+  handle(@Payload() request: JobRegenerateRequestedV1, @Ctx() ctx: MessageContext): Promise<void> {
+    return this.graphs.rerun(request, ctx);
   }
-}
-
-function classifiedPart(job: JobRegenerateRequestedV1): JobClassifiedV1 {
-  const { generation: _failed, repair: _repair, ...classified } = job;
-  return classified;
 }

@@ -19,6 +19,8 @@ export enum IntakeErrorCode {
   JOB_HAS_NO_WEBHOOK = 'JOB_HAS_NO_WEBHOOK',
   /** Only finished jobs (delivered, delivery_failed, failed) can be redelivered. */
   JOB_NOT_REDELIVERABLE = 'JOB_NOT_REDELIVERABLE',
+  /** The job has its outcome already (validated, rejected, delivered, failed): there is nothing left to cancel. */
+  JOB_ALREADY_FINISHED = 'JOB_ALREADY_FINISHED',
   DEAD_LETTER_NOT_FOUND = 'DEAD_LETTER_NOT_FOUND',
   /** The letter has nowhere to go back to (its original topic is a dead-letter topic or unknown). */
   DEAD_LETTER_NOT_REPLAYABLE = 'DEAD_LETTER_NOT_REPLAYABLE',

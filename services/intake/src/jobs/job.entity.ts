@@ -15,6 +15,10 @@ export class JobEntity {
   @Column('jsonb', { nullable: true }) result!: unknown;
   @Column('jsonb', { nullable: true }) errors!: { code: string; message: string; path?: string }[] | null;
   @Column('numeric', { name: 'cost_usd', nullable: true }) costUsd!: string | null;
+  /** The steps of the job's graph by id (from step events and job.generated). */
+  @Column('jsonb', { nullable: true }) steps!: Record<string, unknown> | null;
+  @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt!: Date | null;
+  @Column('text', { name: 'cancel_requested_by', nullable: true }) cancelRequestedBy!: string | null;
   @Column('text', { name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
   @Column('text', { name: 'request_hash', nullable: true }) requestHash!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;

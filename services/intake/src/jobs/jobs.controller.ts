@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { CreateJobRequestSchema, ListJobsQuerySchema } from '@troupe/contracts';
+import { CancelJobRequestSchema, CreateJobRequestSchema, ListJobsQuerySchema } from '@troupe/contracts';
 import type { Response } from 'express';
 import { Roles, type AuthenticatedRequest } from '../auth/api-key.guard';
 import { JobsService } from './jobs.service';
@@ -36,6 +36,14 @@ export class JobsController {
   @Roles('submitter')
   redeliver(@Req() req: AuthenticatedRequest, @Param('id') id: string) {
     return this.jobs.redeliver(req.principal, id);
+  }
+
+  /** Stops the job at every stage's next boundary (202: the stages act on an event). */
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @Roles('submitter')
+  cancel(@Req() req: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown) {
+    return this.jobs.cancel(req.principal, id, CancelJobRequestSchema.parse(body ?? {}));
   }
 
   @Get(':id')

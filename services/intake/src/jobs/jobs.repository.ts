@@ -73,6 +73,30 @@ export class JobsRepository {
     return inTransaction ? write(inTransaction) : this.dataSource.transaction(write);
   }
 
+  /**
+   * Records a cancel request and its event in one transaction, once: returns false (writing
+   * nothing) when the job was already asked to cancel or has finished meanwhile.
+   */
+  async requestCancel(
+    tenantId: string,
+    id: string,
+    requestedBy: string,
+    event: (requestedAt: Date) => OutboxRecord,
+    finished: readonly string[],
+  ): Promise<JobEntity | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      const [rows]: [{ id: string; cancel_requested_at: Date }[], number] = await manager.query(
+        `UPDATE jobs SET cancel_requested_at = now(), cancel_requested_by = $3, updated_at = now()
+          WHERE id = $1 AND tenant_id = $2 AND cancel_requested_at IS NULL AND NOT (status = ANY($4::text[]))
+          RETURNING id, cancel_requested_at`,
+        [id, tenantId, requestedBy, finished],
+      );
+      if (rows.length === 0) return undefined;
+      await appendToOutbox(manager, [event(new Date(rows[0].cancel_requested_at))]);
+      return manager.findOneByOrFail(JobEntity, { id });
+    });
+  }
+
   /** Writes events to the outbox on their own (no state change of the job here: the read model follows). */
   async emit(records: OutboxRecord[]): Promise<void> {
     await this.dataSource.transaction((manager) => appendToOutbox(manager, records));

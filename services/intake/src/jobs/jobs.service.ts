@@ -2,7 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
   CE_HEADER_PREFIX,
+  JOB_CANCEL_REQUESTED_V1,
   JOB_REDELIVERY_REQUESTED_V1,
+  type CancelJobRequest,
+  type CancelJobResponse,
   JOB_REQUESTED_V1,
   type CreateJobRequest,
   type CreateJobResponse,
@@ -176,6 +179,57 @@ export class JobsService {
     return { id: job.id, status: 'redelivery_requested' as const, eventId: event.id, links: { self: `/v1/jobs/${job.id}` } };
   }
 
+  /**
+   * Asks every stage to stop the job, through an event (202): intake cannot know how far the job
+   * has got, so delivery decides whether the cancel came before the outcome. Asking again changes
+   * nothing; a job with its outcome already is a 409.
+   */
+  async cancel(principal: Principal, id: string, request: CancelJobRequest): Promise<CancelJobResponse> {
+    const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
+    if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
+    const requestedBy = `api:${principal.tenantId}:${principal.role}`;
+    const cancelled = job.cancelRequestedAt
+      ? job
+      : await this.jobs.requestCancel(
+          principal.tenantId,
+          job.id,
+          requestedBy,
+          (requestedAt) =>
+            toOutboxRecord(
+              {
+                type: JOB_CANCEL_REQUESTED_V1,
+                data: {
+                  jobId: job.id,
+                  tenantId: job.tenantId,
+                  requestedBy,
+                  requestedAt: requestedAt.toISOString(),
+                  reason: request.reason,
+                  webhook: job.webhookUrl ? { url: job.webhookUrl } : undefined,
+                  workflow: { id: job.workflowId, version: job.workflowVersion },
+                  metadata: job.metadata,
+                },
+              },
+              { service: 'intake', correlationId: job.id },
+            ),
+          FINISHED,
+        );
+    // Not written: asked before (a race with another request), or it finished meanwhile.
+    const current = cancelled ?? (await this.jobs.findForTenant(principal.tenantId, id))!;
+    if (!current.cancelRequestedAt) {
+      throw new IntakeException(
+        IntakeErrorCode.JOB_ALREADY_FINISHED,
+        HttpStatus.CONFLICT,
+        `job ${id} is ${current.status}: it has its outcome already, there is nothing to cancel`,
+      );
+    }
+    return {
+      id: current.id,
+      status: current.status === 'cancelled' ? 'cancelled' : 'cancel_requested',
+      requestedAt: current.cancelRequestedAt.toISOString(),
+      links: { self: `/v1/jobs/${current.id}` },
+    };
+  }
+
   async get(principal: Principal, id: string): Promise<JobView> {
     // A job of another tenant is indistinguishable from a missing one.
     const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
@@ -223,6 +277,8 @@ export class JobsService {
 }
 
 const REDELIVERABLE = new Set(['delivered', 'delivery_failed', 'failed']);
+/** Statuses that mean the job has its outcome: a cancel comes too late. */
+const FINISHED = ['validated', 'rejected', 'delivered', 'delivery_failed', 'failed', 'cancelled'] as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -236,6 +292,7 @@ function toView(job: JobEntity): Omit<JobView, 'timeline'> {
     result: job.result ?? undefined,
     errors: job.errors ?? undefined,
     costUsd: job.costUsd === null ? undefined : Number(job.costUsd),
+    steps: (job.steps as JobView['steps']) ?? undefined,
     metadata: job.metadata,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),

@@ -12,12 +12,18 @@ interface TimelineEvent {
   summary: string;
 }
 
+/** The job is cancelled already, or this chunk cancels it. */
+const CANCELLED = `(j.status = 'cancelled' OR (u.status = 'cancelled' AND u.rank > j.status_rank))`;
+
 /** One job's changes from all its events in a chunk, folded. */
 interface JobFold {
   rank: number;
   status: string | null;
   /** Later events win for these; `at` is the event time that set each. */
   latest: Partial<Record<'outcome' | 'result' | 'errors' | 'costUsd', { value: unknown; at: number }>>;
+  /** Step results and summaries by step id; later events win. */
+  steps?: Record<string, unknown>;
+  stepSummaries?: Record<string, unknown>;
 }
 
 /**
@@ -46,6 +52,8 @@ export class ReadModelBatch implements DeferredWrite {
     set('result', p.result);
     set('errors', p.errors);
     set('costUsd', p.costUsd);
+    if (p.steps) fold.steps = { ...fold.steps, ...p.steps };
+    if (p.stepSummaries) fold.stepSummaries = { ...fold.stepSummaries, ...p.stepSummaries };
     this.jobs.set(event.jobId, fold);
   }
 
@@ -71,17 +79,21 @@ export class ReadModelBatch implements DeferredWrite {
     const ids = [...this.jobs.keys()];
     const folds = [...this.jobs.values()];
     const json = (v: { value: unknown } | undefined) => (v === undefined ? null : JSON.stringify(v.value));
+    // A cancelled job keeps outcome `cancelled` and shows no result, whatever a stage that raced the
+    // cancel emitted (delivery delivered nothing of it). Steps: summaries fill gaps, step events win.
     await manager.query(
       `UPDATE jobs j SET
          status      = CASE WHEN u.status IS NOT NULL AND u.rank > j.status_rank THEN u.status ELSE j.status END,
          status_rank = CASE WHEN u.status IS NOT NULL THEN GREATEST(j.status_rank, u.rank) ELSE j.status_rank END,
-         outcome     = COALESCE(u.outcome, j.outcome),
-         result      = COALESCE(u.result, j.result),
+         outcome     = CASE WHEN ${CANCELLED} THEN 'cancelled' ELSE COALESCE(u.outcome, j.outcome) END,
+         result      = CASE WHEN ${CANCELLED} THEN NULL ELSE COALESCE(u.result, j.result) END,
          errors      = COALESCE(u.errors, j.errors),
          cost_usd    = COALESCE(u.cost_usd, j.cost_usd),
+         steps       = CASE WHEN u.steps IS NULL AND u.summaries IS NULL THEN j.steps
+                            ELSE COALESCE(u.summaries, '{}') || COALESCE(j.steps, '{}') || COALESCE(u.steps, '{}') END,
          updated_at  = now()
-        FROM unnest($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::numeric[])
-             AS u(id, rank, status, outcome, result, errors, cost_usd)
+        FROM unnest($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::numeric[], $8::jsonb[], $9::jsonb[])
+             AS u(id, rank, status, outcome, result, errors, cost_usd, steps, summaries)
        WHERE j.id = u.id`,
       [
         ids,
@@ -91,6 +103,8 @@ export class ReadModelBatch implements DeferredWrite {
         folds.map((f) => json(f.latest.result)),
         folds.map((f) => json(f.latest.errors)),
         folds.map((f) => (f.latest.costUsd?.value as number | undefined) ?? null),
+        folds.map((f) => (f.steps ? JSON.stringify(f.steps) : null)),
+        folds.map((f) => (f.stepSummaries ? JSON.stringify(f.stepSummaries) : null)),
       ],
     );
   }

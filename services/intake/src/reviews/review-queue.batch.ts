@@ -11,6 +11,7 @@ export class ReviewQueueBatch implements DeferredWrite {
   private readonly changes: (
     | { kind: 'decided'; event: ReviewDecidedV1 }
     | { kind: 'expired'; event: JobReviewExpiredV1 }
+    | { kind: 'cancelled'; jobId: string }
   )[] = [];
 
   hold(event: JobReviewRequestedV1, time: string, trace: Record<string, string>): void {
@@ -25,6 +26,11 @@ export class ReviewQueueBatch implements DeferredWrite {
     this.changes.push({ kind: 'expired', event });
   }
 
+  /** The job was cancelled: its open review is closed. */
+  cancelled(jobId: string): void {
+    this.changes.push({ kind: 'cancelled', jobId });
+  }
+
   async flush(manager: EntityManager): Promise<void> {
     if (this.held.length > 0) {
       const h = this.held;
@@ -35,7 +41,8 @@ export class ReviewQueueBatch implements DeferredWrite {
         `INSERT INTO reviews (id, job_id, tenant_id, workflow_id, workflow_version, status, label, confidence, output,
                               output_schema, held_because, findings, due_at, on_deadline, requested_at, trace_headers)
          SELECT r.id, r.job_id, r.tenant_id, r.workflow_id, r.workflow_version,
-                CASE WHEN j.outcome IS NOT NULL THEN 'expired'
+                CASE WHEN j.outcome = 'cancelled' THEN 'cancelled'
+                     WHEN j.outcome IS NOT NULL THEN 'expired'
                      WHEN EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = r.job_id AND e.type = '${JOB_REVIEW_EXPIRED_V1}')
                        THEN CASE WHEN r.on_deadline = 'escalate' THEN 'escalated' ELSE 'expired' END
                      ELSE 'pending' END,
@@ -76,6 +83,10 @@ export class ReviewQueueBatch implements DeferredWrite {
             WHERE id = $1 AND status IN ('pending', 'escalated')`,
           [change.event.reviewId, JSON.stringify({ decision, comment, reviewer, decidedAt })],
         );
+      } else if (change.kind === 'cancelled') {
+        await manager.query(`UPDATE reviews SET status = 'cancelled', updated_at = now() WHERE job_id = $1 AND status IN ('pending', 'escalated')`, [
+          change.jobId,
+        ]);
       } else {
         await manager.query(
           `UPDATE reviews SET status = $2, updated_at = now() WHERE id = $1 AND status IN ('pending', 'escalated')`,

@@ -8,7 +8,7 @@ export class ReviewEntity {
   @Column('text', { name: 'tenant_id' }) tenantId!: string;
   @Column('text', { name: 'workflow_id' }) workflowId!: string;
   @Column('int', { name: 'workflow_version' }) workflowVersion!: number;
-  @Column('text') status!: 'pending' | 'escalated' | 'decided' | 'expired';
+  @Column('text') status!: 'pending' | 'escalated' | 'decided' | 'expired' | 'cancelled';
   @Column('text') label!: string;
   @Column('double precision') confidence!: number;
   @Column('jsonb', { nullable: true }) output!: unknown;

@@ -1,5 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import {
+  JOB_CANCELLED_V1,
+  REVIEW_STATUSES,
   JOB_REVIEW_EXPIRED_V1,
   JOB_REVIEW_REQUESTED_V1,
   REVIEW_DECIDED_V1,
@@ -35,7 +37,7 @@ export class ReviewsService {
 
   async list(principal: Principal, query: ListReviewsQuery): Promise<ReviewList> {
     const statuses =
-      query.status === 'all' ? ['pending', 'escalated', 'decided', 'expired'] : query.status === 'pending' ? ['pending', 'escalated'] : [query.status];
+      query.status === 'all' ? [...REVIEW_STATUSES] : query.status === 'pending' ? ['pending', 'escalated'] : [query.status];
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.reviews.list(principal.tenantId, {
       statuses,
@@ -60,7 +62,7 @@ export class ReviewsService {
   async decide(principal: Principal, id: string, body: ReviewDecisionRequest): Promise<ReviewView> {
     if (!UUID.test(id)) throw notFound(id);
     const view = await this.reviews.decide(principal.tenantId, id, (review) => {
-      if (review.status === 'decided' || review.status === 'expired') {
+      if (review.status === 'decided' || review.status === 'expired' || review.status === 'cancelled') {
         throw new IntakeException(IntakeErrorCode.REVIEW_ALREADY_RESOLVED, HttpStatus.CONFLICT, `review ${id} is already ${review.status}`);
       }
       if (review.status === 'escalated' && principal.role !== 'admin') {
@@ -95,6 +97,7 @@ export class ReviewsService {
     if (type === JOB_REVIEW_REQUESTED_V1) batch().hold(data as JobReviewRequestedV1, ctx.envelope.time, traceHeaders());
     else if (type === REVIEW_DECIDED_V1) batch().decided(data as ReviewDecidedV1);
     else if (type === JOB_REVIEW_EXPIRED_V1) batch().expired(data as JobReviewExpiredV1);
+    else if (type === JOB_CANCELLED_V1) batch().cancelled((data as { jobId: string }).jobId);
   }
 
   private checkOutput(review: ReviewRow, output: unknown): void {

@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { WorkflowDefinitionSchema, type WorkflowDefinition } from '@troupe/contracts';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import { validateWorkflow } from '@troupe/workflow';
 import { parse as parseYaml } from 'yaml';
 
 /** A workflow file that does not validate; the message names the file and the field. */
@@ -20,7 +19,7 @@ export class WorkflowFileError extends Error {
 export class WorkflowRegistry {
   private readonly versions = new Map<string, Map<number, WorkflowDefinition>>();
 
-  static load(dir: string): WorkflowRegistry {
+  static load(dir: string, options: ParseOptions = {}): WorkflowRegistry {
     const registry = new WorkflowRegistry();
     let files: string[];
     try {
@@ -29,7 +28,7 @@ export class WorkflowRegistry {
       throw new Error(`TROUPE_WORKFLOWS_DIR: cannot read ${dir}: ${(error as Error).message}`);
     }
     if (files.length === 0) throw new Error(`TROUPE_WORKFLOWS_DIR: no workflow files in ${dir}`);
-    for (const file of files) registry.add(parseWorkflowFile(join(dir, file), relative(process.cwd(), join(dir, file))));
+    for (const file of files) registry.add(parseWorkflowFile(join(dir, file), relative(process.cwd(), join(dir, file)), options));
     return registry;
   }
 
@@ -59,7 +58,12 @@ export class WorkflowRegistry {
   }
 }
 
-export function parseWorkflowFile(path: string, displayName = path): WorkflowDefinition {
+export interface ParseOptions {
+  /** Whether the model catalogue knows a `<provider>/<model>`; models are not checked without it. */
+  isKnownModel?: (ref: string) => boolean;
+}
+
+export function parseWorkflowFile(path: string, displayName = path, options: ParseOptions = {}): WorkflowDefinition {
   let raw: unknown;
   try {
     const text = readFileSync(path, 'utf8');
@@ -71,32 +75,23 @@ export function parseWorkflowFile(path: string, displayName = path): WorkflowDef
   if (!parsed.success) {
     throw new WorkflowFileError(
       displayName,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      parsed.error.issues.map((i) => `${fieldPath(raw, i.path)}: ${i.message}`),
     );
   }
-  // The output schema must itself be a valid JSON Schema: catch it here, not at the first job.
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
-  try {
-    ajv.compile(parsed.data.output.schema);
-  } catch (error) {
-    throw new WorkflowFileError(displayName, [`output.schema: ${(error as Error).message}`]);
-  }
-  const classifier = parsed.data.classification;
-  const labels = new Set([
-    ...classifier.rules.map((r) => r.label),
-    ...(classifier.kind === 'llm' ? classifier.labels : []),
-    classifier.defaultLabel,
-  ]);
-  const unknownRoutes = Object.keys(parsed.data.generation.routes).filter((r) => r !== 'default' && !labels.has(r));
-  if (unknownRoutes.length > 0) {
-    throw new WorkflowFileError(displayName, [
-      `generation.routes: ${unknownRoutes.join(', ')} match no classification label (${[...labels].join(', ')})`,
-    ]);
-  }
-  const reviewLabels = (parsed.data.review?.when ?? []).map((c) => c.label).filter((l): l is string => l !== undefined && !labels.has(l));
-  if (reviewLabels.length > 0) {
-    throw new WorkflowFileError(displayName, [`review.when: label ${reviewLabels.join(', ')} is no classification label (${[...labels].join(', ')})`]);
-  }
+  // The graph, the schemas, the route labels and the models: every problem, each with its step and field.
+  const { issues } = validateWorkflow(parsed.data, { isKnownModel: options.isKnownModel });
+  if (issues.length > 0) throw new WorkflowFileError(displayName, issues.map((i) => `${i.path}: ${i.message}`));
   return parsed.data;
+}
+
+/** A zod issue's path, naming a step by its id: `steps.summarise.model` rather than `steps.1.model`. */
+function fieldPath(raw: unknown, path: (string | number)[]): string {
+  if (path.length === 0) return '(root)';
+  const steps = (raw as { steps?: unknown })?.steps;
+  if (path[0] === 'steps' && typeof path[1] === 'number' && Array.isArray(steps)) {
+    const id = (steps[path[1]] as { id?: unknown })?.id;
+    const head = typeof id === 'string' && id ? `steps.${id}` : `steps[${path[1]}]`;
+    return [head, ...path.slice(2)].join('.');
+  }
+  return path.join('.');
 }

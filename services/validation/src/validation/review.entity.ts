@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-export type ReviewState = 'pending' | 'escalated' | 'approved' | 'edited' | 'rejected' | 'expired';
+export type ReviewState = 'pending' | 'escalated' | 'approved' | 'edited' | 'rejected' | 'expired' | 'cancelled';
 
 /** A result held for a person, with the job it completes and the deadline that resolves it otherwise. */
 @Entity({ name: 'reviews' })

@@ -50,15 +50,7 @@ export class ReviewsRepository {
     r: { id: string; job: JobGeneratedV1; dueAt: Date; onDeadline: 'reject' | 'escalate'; traceHeaders: Record<string, string> },
   ): void {
     ctx
-      .deferred(
-        'reviews',
-        () =>
-          new BatchInsert(
-            'reviews',
-            ['id', 'job_id', 'tenant_id', 'workflow_id', 'status', 'on_deadline', 'due_at', 'escalation_seconds', 'job', 'trace_headers'],
-            'ON CONFLICT (job_id) DO NOTHING',
-          ),
-      )
+      .deferred('reviews', () => this.holdBatch())
       .add([
         r.id,
         r.job.jobId,
@@ -71,6 +63,23 @@ export class ReviewsRepository {
         JSON.stringify(r.job),
         JSON.stringify(r.traceHeaders),
       ]);
+  }
+
+  /** The chunk's held reviews, inserted in one statement. */
+  holdBatch(): BatchInsert {
+    return new BatchInsert(
+      'reviews',
+      ['id', 'job_id', 'tenant_id', 'workflow_id', 'status', 'on_deadline', 'due_at', 'escalation_seconds', 'job', 'trace_headers'],
+      'ON CONFLICT (job_id) DO NOTHING',
+    );
+  }
+
+  /** Closes the open review of a cancelled job (a decision or a deadline then finds it resolved). */
+  async cancel(manager: EntityManager, jobId: string): Promise<void> {
+    await manager.query(
+      `UPDATE reviews SET status = 'cancelled', updated_at = now() WHERE job_id = $1 AND status IN ('pending', 'escalated')`,
+      [jobId],
+    );
   }
 
   /** The review, locked for the rest of the transaction (a deadline and a decision may race). */

@@ -1,0 +1,331 @@
+import { Injectable } from '@nestjs/common';
+import type { FailureReason, JobClassifiedV1, RepairState, StepResult } from '@troupe/contracts';
+import { BatchInsert, type DeferredWrite } from '@troupe/messaging';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AttemptRow, RunStatus, StepWrite } from './graph-progress';
+import type { StepRow } from './job-run';
+
+/** A job run as stored: everything but the compiled graph. */
+export interface RunRecord {
+  jobId: string;
+  tenantId: string;
+  status: RunStatus;
+  attempt: number;
+  job: JobClassifiedV1;
+  repair?: RepairState;
+  previousErrors?: FailureReason[];
+  traceHeaders: Record<string, string>;
+  causationId?: string;
+  costUsd: number;
+  attemptStartedAt: Date;
+}
+
+/** A step that just ran, to record if this executor still holds it. */
+export interface FinishedWrite {
+  jobId: string;
+  stepId: string;
+  run: number;
+  result: StepResult;
+}
+
+interface RunRow {
+  job_id: string;
+  tenant_id: string;
+  status: RunStatus;
+  attempt: number;
+  context: string;
+  repair: RepairState | null;
+  previous_errors: FailureReason[] | null;
+  trace_headers: Record<string, string>;
+  causation_id: string | null;
+  cost_usd: string;
+  attempt_started_at: Date;
+}
+
+const GENERATION_COLUMNS = [
+  'job_id',
+  'tenant_id',
+  'workflow_id',
+  'step_id',
+  'route',
+  'model',
+  'input_tokens',
+  'output_tokens',
+  'cost_usd',
+  'latency_ms',
+  'generation_attempt',
+  'try',
+  'outcome',
+  'error_kind',
+  'strategy',
+  'chosen',
+];
+
+const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+const interval = (ms: number) => `${Math.max(0, Math.round(ms))} milliseconds`;
+
+/**
+ * Every write of one transaction to the step graphs' tables, in a few statements whatever the
+ * number of jobs (a consumer chunk, or a batch of finished steps): runs started or restarted,
+ * step rows scheduled (leased to `leaseOwner`), skipped, failed or cancelled, run totals, and the
+ * model attempts for cost accounting.
+ */
+export class GraphWrites implements DeferredWrite {
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly steps = new Map<string, StepWrite>();
+  private readonly totals = new Map<string, { status?: RunStatus; costUsd: number }>();
+  private readonly attempts = new BatchInsert('generations', GENERATION_COLUMNS);
+
+  constructor(
+    private readonly leaseOwner: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** A new run, or a new attempt of an existing one (its context is kept). */
+  startRun(run: RunRecord): void {
+    this.runs.set(run.jobId, run);
+  }
+
+  step(write: StepWrite): void {
+    this.steps.set(`${write.jobId}/${write.stepId}`, write); // the last write of a step wins
+  }
+
+  total(jobId: string, change: { status?: RunStatus; costUsd: number }): void {
+    const t = this.totals.get(jobId) ?? { costUsd: 0 };
+    this.totals.set(jobId, { status: change.status ?? t.status, costUsd: t.costUsd + change.costUsd });
+  }
+
+  attempt(row: AttemptRow): void {
+    const a = row.attempt;
+    const chosen = a.outcome === 'succeeded' && !!row.chosenModel && row.chosenModel.split('+').includes(a.model);
+    this.attempts.add([
+      row.jobId,
+      row.tenantId,
+      row.workflowId,
+      row.stepId,
+      row.route,
+      a.model,
+      a.usage?.inputTokens ?? 0,
+      a.usage?.outputTokens ?? 0,
+      a.costUsd,
+      a.latencyMs,
+      row.generationAttempt,
+      a.try,
+      a.outcome,
+      a.errorKind ?? null,
+      row.strategy ?? null,
+      chosen,
+    ]);
+  }
+
+  async flush(manager: EntityManager): Promise<void> {
+    if (this.runs.size > 0) {
+      const r = [...this.runs.values()];
+      await manager.query(
+        `INSERT INTO job_runs (job_id, tenant_id, workflow_id, status, attempt, context, repair, previous_errors,
+                               trace_headers, causation_id, cost_usd, attempt_started_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[],
+                              $9::jsonb[], $10::text[], $11::numeric[], $12::timestamptz[])
+         ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, attempt = EXCLUDED.attempt, repair = EXCLUDED.repair,
+           previous_errors = EXCLUDED.previous_errors, trace_headers = EXCLUDED.trace_headers,
+           causation_id = EXCLUDED.causation_id, attempt_started_at = EXCLUDED.attempt_started_at, updated_at = now()`,
+        [
+          r.map((x) => x.jobId),
+          r.map((x) => x.tenantId),
+          r.map((x) => x.job.workflow.id),
+          r.map((x) => x.status),
+          r.map((x) => x.attempt),
+          r.map((x) => JSON.stringify(x.job)),
+          r.map((x) => json(x.repair)),
+          r.map((x) => json(x.previousErrors)),
+          r.map((x) => JSON.stringify(x.traceHeaders)),
+          r.map((x) => x.causationId ?? null),
+          r.map((x) => x.costUsd),
+          r.map((x) => x.attemptStartedAt.toISOString()),
+        ],
+      );
+      this.runs.clear();
+    }
+    if (this.steps.size > 0) {
+      const s = [...this.steps.values()];
+      await manager.query(
+        `INSERT INTO job_steps (job_id, step_id, run, status, attempt, output, result, lease_owner, lease_until)
+         SELECT u.job_id, u.step_id, u.run, u.status, u.attempt, u.output, u.result,
+                CASE WHEN u.status = 'pending' THEN $8::uuid END,
+                CASE WHEN u.status = 'pending' THEN now() + $9::interval END
+           FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
+                AS u(job_id, step_id, run, status, attempt, output, result)
+         ON CONFLICT (job_id, step_id) DO UPDATE SET run = EXCLUDED.run, status = EXCLUDED.status, attempt = EXCLUDED.attempt,
+           output = EXCLUDED.output, result = EXCLUDED.result, lease_owner = EXCLUDED.lease_owner,
+           lease_until = EXCLUDED.lease_until, updated_at = now()`,
+        [
+          s.map((x) => x.jobId),
+          s.map((x) => x.stepId),
+          s.map((x) => x.run),
+          s.map((x) => x.status),
+          s.map((x) => x.attempt),
+          s.map((x) => json(x.output)),
+          s.map((x) => json(x.result)),
+          this.leaseOwner,
+          interval(this.leaseMs),
+        ],
+      );
+      this.steps.clear();
+    }
+    if (this.totals.size > 0) {
+      const t = [...this.totals.entries()];
+      await manager.query(
+        `UPDATE job_runs r SET status = COALESCE(u.status, r.status), cost_usd = r.cost_usd + u.cost_usd, updated_at = now()
+           FROM unnest($1::uuid[], $2::text[], $3::numeric[]) AS u(job_id, status, cost_usd)
+          WHERE r.job_id = u.job_id`,
+        [t.map(([id]) => id), t.map(([, x]) => x.status ?? null), t.map(([, x]) => x.costUsd)],
+      );
+      this.totals.clear();
+    }
+    await this.attempts.flush(manager);
+  }
+}
+
+/** The SQL of the step graphs' state: runs, step rows, leases. */
+@Injectable()
+export class JobRunsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Locks the runs (in id order, so two transactions never wait on each other in a circle) and reads their totals. */
+  async lockRuns(manager: EntityManager, jobIds: string[]): Promise<Map<string, { status: RunStatus; costUsd: number }>> {
+    const rows: { job_id: string; status: RunStatus; cost_usd: string }[] = await manager.query(
+      `SELECT job_id, status, cost_usd FROM job_runs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`,
+      [jobIds],
+    );
+    return new Map(rows.map((r) => [r.job_id, { status: r.status, costUsd: Number(r.cost_usd) }]));
+  }
+
+  /**
+   * Records the steps that ran, each only if it is still pending and leased to `owner` (not
+   * cancelled meanwhile, not taken over by another executor after a lost lease). Returns the
+   * `jobId/stepId` of those recorded.
+   */
+  async finish(manager: EntityManager, owner: string, finished: FinishedWrite[]): Promise<Set<string>> {
+    if (finished.length === 0) return new Set();
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [rows]: [{ job_id: string; step_id: string }[], number] = await manager.query(
+      `UPDATE job_steps s SET status = u.status, output = u.output, result = u.result, lease_owner = NULL, lease_until = NULL,
+                              updated_at = now()
+         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[])
+              AS u(job_id, step_id, run, status, output, result)
+        WHERE s.job_id = u.job_id AND s.step_id = u.step_id AND s.run = u.run AND s.status = 'pending' AND s.lease_owner = $1
+        RETURNING s.job_id, s.step_id`,
+      [
+        owner,
+        finished.map((f) => f.jobId),
+        finished.map((f) => f.stepId),
+        finished.map((f) => f.run),
+        finished.map((f) => f.result.status),
+        finished.map((f) => json(f.result.output)),
+        finished.map((f) => json(f.result)),
+      ],
+    );
+    return new Set(rows.map((r) => `${r.job_id}/${r.step_id}`));
+  }
+
+  /** Every step row of these jobs. */
+  async steps(manager: EntityManager, jobIds: string[]): Promise<Map<string, Map<string, StepRow>>> {
+    const out = new Map<string, Map<string, StepRow>>(jobIds.map((id) => [id, new Map()]));
+    if (jobIds.length === 0) return out;
+    const rows: { job_id: string; step_id: string; run: number; status: StepRow['status']; attempt: number; output: unknown; result: StepResult | null }[] =
+      await manager.query(`SELECT job_id, step_id, run, status, attempt, output, result FROM job_steps WHERE job_id = ANY($1::uuid[])`, [jobIds]);
+    for (const r of rows) {
+      out.get(r.job_id)?.set(r.step_id, {
+        stepId: r.step_id,
+        run: r.run,
+        status: r.status,
+        attempt: r.attempt,
+        output: r.output ?? undefined,
+        result: r.result ?? undefined,
+      });
+    }
+    return out;
+  }
+
+  /** Runs as stored (for steps taken over after a lost lease, and for the repair loop). */
+  async runs(manager: EntityManager, jobIds: string[], lock = false): Promise<Map<string, RunRecord>> {
+    if (jobIds.length === 0) return new Map();
+    const rows: RunRow[] = await manager.query(
+      `SELECT job_id, tenant_id, status, attempt, context, repair, previous_errors, trace_headers, causation_id, cost_usd,
+              attempt_started_at
+         FROM job_runs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id${lock ? ' FOR UPDATE' : ''}`,
+      [jobIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.job_id,
+        {
+          jobId: r.job_id,
+          tenantId: r.tenant_id,
+          status: r.status,
+          attempt: r.attempt,
+          job: JSON.parse(r.context) as JobClassifiedV1,
+          repair: r.repair ?? undefined,
+          previousErrors: r.previous_errors ?? undefined,
+          traceHeaders: r.trace_headers,
+          causationId: r.causation_id ?? undefined,
+          costUsd: Number(r.cost_usd),
+          attemptStartedAt: new Date(r.attempt_started_at),
+        },
+      ]),
+    );
+  }
+
+  /** Takes over pending steps whose lease ran out (their executor died), up to `limit`. */
+  async claimExpired(owner: string, leaseMs: number, limit: number): Promise<{ jobId: string; stepId: string; run: number }[]> {
+    const [rows]: [{ job_id: string; step_id: string; run: number }[], number] = await this.dataSource.query(
+      `UPDATE job_steps s SET lease_owner = $1, lease_until = now() + $2::interval, updated_at = now()
+         FROM (SELECT job_id, step_id FROM job_steps
+                WHERE status = 'pending' AND lease_until < now()
+                ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED) due
+        WHERE s.job_id = due.job_id AND s.step_id = due.step_id
+        RETURNING s.job_id, s.step_id, s.run`,
+      [owner, interval(leaseMs), limit],
+    );
+    return rows.map((r) => ({ jobId: r.job_id, stepId: r.step_id, run: r.run }));
+  }
+
+  /** Extends the leases of every step this executor holds. */
+  async renewLeases(owner: string, leaseMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE job_steps SET lease_until = now() + $2::interval WHERE lease_owner = $1 AND status = 'pending'`,
+      [owner, interval(leaseMs)],
+    );
+  }
+
+  /** Lets go of every step this executor holds (shutting down): another executor takes them at once. */
+  async releaseLeases(owner: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE job_steps SET lease_owner = NULL, lease_until = now() WHERE lease_owner = $1 AND status = 'pending'`,
+      [owner],
+    );
+  }
+
+  /**
+   * Cancels a job's run in the cancel request's transaction: the run and its pending steps are
+   * marked cancelled (so no executor records or takes them over), and every generation process is
+   * told at commit to abort the job's model calls in flight.
+   */
+  async cancel(manager: EntityManager, jobId: string, channel: string): Promise<void> {
+    await manager.query(`UPDATE job_runs SET status = 'cancelled', updated_at = now() WHERE job_id = $1 AND status = 'running'`, [jobId]);
+    await manager.query(
+      `UPDATE job_steps SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, updated_at = now()
+        WHERE job_id = $1 AND status = 'pending'`,
+      [jobId],
+    );
+    await manager.query(`SELECT pg_notify($1, $2)`, [channel, jobId]);
+  }
+
+  /** Deletes finished runs (and their steps) older than the retention. */
+  async purge(retentionMs: number): Promise<void> {
+    await this.dataSource.query(
+      `DELETE FROM job_runs WHERE status <> 'running' AND updated_at < now() - $1::interval`,
+      [interval(retentionMs)],
+    );
+  }
+}

@@ -1,0 +1,125 @@
+import { performance } from 'node:perf_hooks';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ModelStep, StepResult } from '@troupe/contracts';
+import { ModelErrorKind, ModelRoutingError, type ModelRuntime } from '@troupe/models';
+import { JsonSchemaValidator, scopeFor, stepInput, type GraphStep, type ModelGraphStep, type TransformGraphStep } from '@troupe/workflow';
+import { generationErrorCode, GenerationErrorCode } from '../generation/generation.exception';
+import { MODEL_RUNTIME } from '../generation/model-runtime.provider';
+import type { StepTask } from './job-run';
+
+/**
+ * Runs one step of a job's graph: a model step through the model layer (its plan, retries,
+ * fallbacks, deadline), a transform by evaluating its expression. Never throws for the step's own
+ * failure: the result says what happened (and what it cost), the executor records it.
+ */
+@Injectable()
+export class StepRunner {
+  private readonly schemas = new JsonSchemaValidator();
+
+  constructor(@Inject(MODEL_RUNTIME) private readonly models: ModelRuntime) {}
+
+  /** The plan a model step uses for the job's label, and the route's name. */
+  plan(step: ModelGraphStep, label: string): { route: string; plan: ModelStep } {
+    const route = label in step.plans ? label : 'default';
+    return { route, plan: step.plans[route] };
+  }
+
+  async run(task: StepTask, signal?: AbortSignal): Promise<StepResult> {
+    const startedAt = new Date().toISOString();
+    const started = performance.now();
+    const base = { id: task.step.id, kind: task.step.kind, run: task.stepRun, startedAt };
+    const done = (r: Omit<StepResult, 'id' | 'kind' | 'run' | 'startedAt' | 'latencyMs' | 'costUsd' | 'attempts' | 'decisions'> & Partial<StepResult>): StepResult => ({
+      ...base,
+      latencyMs: performance.now() - started,
+      costUsd: 0,
+      attempts: [],
+      decisions: [],
+      ...r,
+    });
+    try {
+      return task.step.kind === 'model' ? await this.runModel(task, task.step, signal, done) : await this.runTransform(task, task.step, done);
+    } catch (error) {
+      // An input expression that failed (the step's plans and models were checked at load).
+      return done({ status: 'failed', code: GenerationErrorCode.STEP_INPUT_FAILED, reason: (error as Error).message });
+    }
+  }
+
+  private async runModel(task: StepTask, step: ModelGraphStep, signal: AbortSignal | undefined, done: (r: Partial<StepResult> & Pick<StepResult, 'status'>) => StepResult) {
+    const { job, previousErrors } = task.run;
+    const { route, plan } = this.plan(step, job.classification.label);
+    const data = await stepInput(task.run.graph, step, facts(task), task.states);
+    const schema = step.outputSchema;
+    try {
+      const g = await this.models.router.run({
+        route,
+        step: plan,
+        data: { input: job.input, classification: job.classification, previousErrors, data },
+        schema: step.promptSchema,
+        attempt: task.stepRun,
+        classifierConfidence: job.classification.confidence,
+        deadlineMs: this.models.deadlineMs,
+        jobDeadlineAt: job.deadlineAt ? Date.parse(job.deadlineAt) : undefined,
+        signal,
+        accept: schema ? (output) => describeViolations(this.schemas.validate(schema, output)) : undefined,
+      });
+      return done({
+        status: 'completed',
+        output: g.output,
+        model: g.model,
+        route,
+        strategy: g.strategy,
+        usage: g.usage,
+        costUsd: g.costUsd,
+        attempts: g.attempts,
+        decisions: g.decisions,
+        finishReason: g.finishReason,
+        confidence: g.confidence,
+        promptVersion: g.promptVersion,
+        providerRequestId: g.providerRequestId,
+      });
+    } catch (error) {
+      if (!(error instanceof ModelRoutingError)) throw error;
+      const tried = error.attempts.map((a) => `${a.model}#${a.try} ${a.errorKind ?? a.outcome}`).join(', ');
+      const reason =
+        error.kind === ModelErrorKind.UNKNOWN_MODEL ? error.message : `${error.message}${tried ? ` (attempts: ${tried})` : ''}`;
+      return done({
+        status: error.kind === ModelErrorKind.CANCELLED ? 'cancelled' : 'failed',
+        code: generationErrorCode(error.kind),
+        reason,
+        route,
+        strategy: plan.strategy,
+        costUsd: error.costUsd,
+        attempts: error.attempts,
+        decisions: error.decisions,
+      });
+    }
+  }
+
+  private async runTransform(task: StepTask, step: TransformGraphStep, done: (r: Partial<StepResult> & Pick<StepResult, 'status'>) => StepResult) {
+    let output: unknown;
+    try {
+      output = (await step.expression.evaluate(scopeFor(task.run.graph, facts(task), task.states, step))) ?? null;
+    } catch (error) {
+      return done({ status: 'failed', code: GenerationErrorCode.TRANSFORM_FAILED, reason: (error as Error).message });
+    }
+    if (step.outputSchema) {
+      const refusal = describeViolations(this.schemas.validate(step.outputSchema, output));
+      if (refusal) return done({ status: 'failed', code: GenerationErrorCode.STEP_OUTPUT_INVALID, reason: `the output ${refusal}`, output });
+    }
+    return done({ status: 'completed', output });
+  }
+}
+
+const facts = (task: StepTask) => ({
+  input: task.run.job.input,
+  classification: task.run.job.classification,
+  metadata: task.run.job.metadata,
+});
+
+/** Schema violations as one readable sentence; undefined when there are none. */
+function describeViolations(violations: { message: string }[]): string | undefined {
+  if (violations.length === 0) return undefined;
+  return `does not match the step's output schema: ${violations.map((v) => v.message).join('; ')}`;
+}
+
+export type { GraphStep };
