@@ -8,9 +8,9 @@ import { SECRET, SERVICES, startTroupe, type TroupeSystem } from './support/trou
 const FAILING_WORKFLOW = `
 id: failing-model
 version: 1
-description: Names a model nobody serves, so every job fails in generation.
+description: Names a model whose provider has no API key here (and no fallback), so every job fails in generation.
 classification: { kind: rules, defaultLabel: general }
-generation: { routes: { default: { model: local/no-such-model } } }
+generation: { routes: { default: { model: anthropic/claude-3-5-haiku } } }
 output: { schema: { type: object } }
 `;
 const TOPIC_WORKFLOW = `
@@ -279,7 +279,11 @@ describe('failure notifications and result topics', () => {
         verified: true,
         payload: {
           type: 'job.failed',
-          data: { jobId: body.id, status: 'failed', error: { stage: 'generation', code: 'UNKNOWN_MODEL' } },
+          data: {
+            jobId: body.id,
+            status: 'failed',
+            error: { stage: 'generation', code: 'MODELS_UNAVAILABLE' },
+          },
         },
       });
       const entries = await waitFor(async () => {
@@ -296,7 +300,7 @@ describe('failure notifications and result topics', () => {
       expect((await troupe.job(body.id)).body).toMatchObject({
         status: 'failed',
         outcome: 'failed',
-        errors: [{ code: 'UNKNOWN_MODEL' }],
+        errors: [{ code: 'MODELS_UNAVAILABLE' }],
       });
     } finally {
       await receiver.close();

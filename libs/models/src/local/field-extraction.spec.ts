@@ -15,14 +15,30 @@ describe('local field extraction', () => {
       { amount: 250.5, currency: 'EUR' },
       { amount: 1250.5, currency: 'EUR' },
     ]);
-    expect(fields).toMatchObject({ total: 1250.5, currency: 'EUR', dates: ['2025-03-01', '2025-03-12'], references: ['INV-2024-113'] });
+    expect(fields).toMatchObject({
+      total: 1250.5,
+      currency: 'EUR',
+      dates: ['2025-03-01', '2025-03-12'],
+      references: ['INV-2024-113'],
+    });
     expect(fields.organizations).toContain('Acme Corporation');
     expect(fields.people).toContain('John Smith');
   });
 
   it('given no total cue, then the largest amount is the total; given no amounts, then nothing is guessed', () => {
-    expect(extractFields('Paid $12.00 and $1,500 later, on March 3, 2024.')).toMatchObject({ total: 1500, currency: 'USD', dates: ['2024-03-03'] });
-    expect(extractFields('Nothing to see here.')).toMatchObject({ amounts: [], total: null, currency: null, dates: [], references: [] });
+    expect(extractFields('Paid $12.00 and $1,500 later, on March 3, 2024.')).toMatchObject({
+      total: 1500,
+      currency: 'USD',
+      dates: ['2024-03-03'],
+    });
+    expect(extractFields('See PO-12 and invoice no. 4471.').references).toEqual(['PO-12', '4471']);
+    expect(extractFields('Nothing to see here.')).toMatchObject({
+      amounts: [],
+      total: null,
+      currency: null,
+      dates: [],
+      references: [],
+    });
   });
 });
 

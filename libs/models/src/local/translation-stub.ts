@@ -11,10 +11,8 @@ export function untranslated(text: string, targetLanguage: string | undefined) {
     text,
     language,
     targetLanguage: targetLanguage ?? null,
-    translated: language === targetLanguage,
-    note:
-      language === targetLanguage
-        ? 'the text is in the target language already'
-        : 'no translation model is configured: the text is returned untranslated',
+    // Nothing was translated, whatever the language looks like (detection on short texts is a guess).
+    translated: false,
+    note: 'no translation model is configured: the text is returned untranslated',
   };
 }
