@@ -204,6 +204,13 @@ describe('cancelling a job', () => {
     expect((await cancel('not-a-uuid')).status).toBe(404);
     const bad = await cancel(body.id, undefined, { reason: 'x'.repeat(501) });
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    // The OpenAPI document describes the route and the new status.
+    const doc = (await (await fetch(`${troupe.api}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+      components: { schemas: { Job: { properties: { status: { enum: string[] } } } } };
+    };
+    expect(Object.keys(doc.paths)).toContain('/v1/jobs/{id}/cancel');
+    expect(doc.components.schemas.Job.properties.status.enum).toContain('cancelled');
   });
 
   it('given cancels racing outcomes on many jobs, then each job either delivers its result or is cancelled, never both', async () => {

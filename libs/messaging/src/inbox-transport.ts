@@ -39,8 +39,18 @@ export interface InboxTransportOptions {
    * cancelled job does no more work here. `job.cancel-requested` itself is always handled.
    */
   dropCancelledJobs?: boolean;
+  /**
+   * Awaited before each chunk: a service whose handlers hand work to something slower (generation's
+   * step executor) holds consumption here while that is full, instead of queueing without bound.
+   */
+  gate?: ConsumerGate;
   /** Test seam: runs after the database commit and before the Kafka offset commit. */
   afterCommit?: (messages: ConsumedMessage[]) => Promise<void>;
+}
+
+/** Backpressure for a consumer: resolves when the service can take another chunk. */
+export interface ConsumerGate {
+  wait(): Promise<void>;
 }
 
 interface Decoded {
@@ -155,6 +165,8 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!controls.active()) return; // the rest is redelivered to whoever owns the partition next
       const chunk = batch.messages.slice(i, i + size);
+      if (this.options.gate) await this.held(controls, this.options.gate);
+      if (!controls.active()) return;
       const timer = consumerBatchSeconds.startTimer({ consumer: this.consumer });
       await this.processChunk(chunk, controls);
       timer();
@@ -166,6 +178,16 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         { consumer: this.consumer, topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
       );
+    }
+  }
+
+  /** Waits at the gate, heartbeating so the group keeps this member while it waits. */
+  private async held(controls: BatchControls, gate: ConsumerGate): Promise<void> {
+    const heartbeat = setInterval(() => void controls.heartbeat().catch(() => undefined), 3_000);
+    try {
+      await gate.wait();
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 

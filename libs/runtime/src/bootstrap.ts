@@ -1,13 +1,13 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, type HttpServer, type INestApplication } from '@nestjs/common';
 import { BaseExceptionFilter, NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type CommonConfig } from '@troupe/config';
-import { InboxTransport, type KafkaGateway } from '@troupe/messaging';
+import { InboxTransport, type ConsumerGate, type KafkaGateway } from '@troupe/messaging';
 import { createLogger, PinoNestLogger } from '@troupe/telemetry';
 import type { Logger } from 'pino';
 import { throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import type { ServiceDefinition } from './service-definition';
-import { KAFKA_GATEWAY, LOGGER } from './tokens';
+import { CONSUMER_GATE, KAFKA_GATEWAY, LOGGER } from './tokens';
 
 /**
  * Nest's default RPC filter replaces every error with "Internal server error"; the inbox transport
@@ -83,6 +83,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
     batchSize: config.TROUPE_CONSUMER_BATCH_SIZE,
     maxAttempts: config.TROUPE_CONSUMER_MAX_ATTEMPTS,
     dropCancelledJobs: definition.dropCancelledJobs,
+    gate: optionalProvider<ConsumerGate>(app, CONSUMER_GATE),
   });
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   // SIGTERM/SIGINT: stop taking work, finish and commit the batch in progress, close, exit 0.
@@ -113,3 +114,11 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
   return app;
 }
 
+/** A provider the service may or may not declare. */
+function optionalProvider<T>(app: INestApplication, token: symbol): T | undefined {
+  try {
+    return app.get<T>(token, { strict: false });
+  } catch {
+    return undefined;
+  }
+}

@@ -3,3 +3,5 @@ export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 export const KAFKA_GATEWAY = Symbol('KAFKA_GATEWAY');
 export const LOGGER = Symbol('LOGGER');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
+/** Optional: a service's ConsumerGate (backpressure for its inbox transport). */
+export const CONSUMER_GATE = Symbol('CONSUMER_GATE');

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CONSUMER_GATE } from '@troupe/runtime';
 import { GraphCache } from '../steps/graph-cache';
 import { GraphProgress } from '../steps/graph-progress';
 import { JobGraphsService } from '../steps/job-graphs.service';
@@ -12,6 +13,16 @@ import { modelRuntimeProvider } from './model-runtime.provider';
 
 @Module({
   controllers: [JobClassifiedHandler, JobRegenerateRequestedHandler, JobCancelRequestedHandler],
-  providers: [modelRuntimeProvider, StepRunner, GraphProgress, GraphCache, JobRunsRepository, StepExecutor, JobGraphsService],
+  providers: [
+    modelRuntimeProvider,
+    StepRunner,
+    GraphProgress,
+    GraphCache,
+    JobRunsRepository,
+    StepExecutor,
+    JobGraphsService,
+    // The consumers wait while the executor is full: a backlog stays in Kafka.
+    { provide: CONSUMER_GATE, useExisting: StepExecutor },
+  ],
 })
 export class GenerationModule {}

@@ -76,6 +76,8 @@ export class StepExecutor implements OnApplicationBootstrap, BeforeApplicationSh
   private heartbeat?: NodeJS.Timeout;
   private readonly listener: NotificationListener;
   private lastPurge = 0;
+  /** Consumers waiting for room (see `wait`). */
+  private readonly roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly runner: StepRunner,
@@ -111,6 +113,7 @@ export class StepExecutor implements OnApplicationBootstrap, BeforeApplicationSh
   /** Stops taking work, aborts the steps in flight, records what finished, and lets go of the rest for another executor. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    for (const release of this.roomWaiters.splice(0)) release(); // a consumer waiting at the gate moves on to its shutdown
     await this.reclaim.stop();
     clearInterval(this.heartbeat);
     this.waiting.length = 0;
@@ -144,6 +147,15 @@ export class StepExecutor implements OnApplicationBootstrap, BeforeApplicationSh
     for (const r of this.running.values()) if (r.task.run.jobId === jobId) this.abort(r, cause);
   }
 
+  /**
+   * The consumers' gate: resolves while fewer steps wait than four times the concurrency, so a
+   * backlog stays in Kafka rather than in this process's memory.
+   */
+  wait(): Promise<void> {
+    if (this.waiting.length < this.concurrency * 4) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
   /** How many steps this process runs or holds now (tests, metrics). */
   load(): { running: number; waiting: number; committing: number } {
     return { running: this.running.size, waiting: this.waiting.length, committing: this.finished.length };
@@ -158,6 +170,7 @@ export class StepExecutor implements OnApplicationBootstrap, BeforeApplicationSh
 
   private pump(): void {
     while (!this.stopping && this.running.size < this.concurrency && this.waiting.length > 0) this.execute(this.waiting.shift()!);
+    while (this.roomWaiters.length > 0 && (this.stopping || this.waiting.length < this.concurrency * 4)) this.roomWaiters.shift()!();
   }
 
   private execute(task: StepTask): void {

@@ -1,5 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import {
+  CancelJobRequestSchema,
+  CancelJobResponseSchema,
   CreateJobRequestSchema,
   CreateJobResponseSchema,
   DeadLetterListSchema,
@@ -96,6 +98,26 @@ export function buildOpenApiDocument() {
     responses: {
       202: { description: 'Redelivery requested', content: { 'application/json': { schema: RedeliverResponseSchema } } },
       ...errors(401, 403, 404, 409),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/jobs/{id}/cancel',
+    summary: 'Cancel a job',
+    description:
+      'Asks every stage to stop the job (202): each drops it at its next boundary, model calls in flight are aborted, ' +
+      'a pending review is closed. The job then ends `cancelled` and its webhook gets a `job.cancelled` notification, ' +
+      'never a result. The stages decide on an event, so a job whose outcome reaches delivery first keeps it (its ' +
+      'status then shows which won). Repeating a cancel returns the same answer and changes nothing; a job that has its ' +
+      'outcome already (validated, rejected, delivered, delivery_failed, failed) is a 409 `JOB_ALREADY_FINISHED`.',
+    security,
+    request: {
+      params: z.object({ id: z.string().uuid() }),
+      body: { required: false, content: { 'application/json': { schema: CancelJobRequestSchema } } },
+    },
+    responses: {
+      202: { description: 'Cancel requested', content: { 'application/json': { schema: CancelJobResponseSchema } } },
+      ...errors(400, 401, 403, 404, 409),
     },
   });
   registry.register('DeadLetter', DeadLetterViewSchema);
