@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { envelopeToHeaders, JOB_FAILED_V1, topicSpecs, type Envelope } from '@troupe/contracts';
-import { createServiceDataSource, messagingTablesMigration, migrate } from '@troupe/persistence';
+import { createServiceDataSource, messagingMigrations, migrate } from '@troupe/persistence';
 import { createTestDatabase, KAFKA_BROKERS, readTopicUntil, testKafka, waitFor } from '@troupe/testing';
 import pino from 'pino';
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
@@ -9,6 +9,7 @@ import {
   DLQ_HEADERS,
   InboxTransport,
   KafkajsGateway,
+  markJobCancelled,
   OutboxRelay,
   preparePattern,
   toOutboxRecord,
@@ -41,7 +42,7 @@ beforeAll(async () => {
     schema,
     url: db.url,
     entities: [],
-    migrations: [messagingTablesMigration(schema), Effects1],
+    migrations: [...messagingMigrations(schema), Effects1],
   });
   await migrate(dataSource, schema);
   gateway = new KafkajsGateway({ brokers: KAFKA_BROKERS, clientId: 'troupe-test' });
@@ -398,5 +399,64 @@ describe('transactional outbox', () => {
     expect(published.headers?.traceparent?.toString()).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
     const [{ sent }] = await dataSource.query(`SELECT sent_at IS NOT NULL AS sent FROM outbox WHERE id = $1`, [record.id]);
     expect(sent).toBe(true);
+  });
+});
+
+describe('cancelled jobs, after-commit callbacks and the consumer gate', () => {
+  it('given a job marked cancelled, when its events arrive, then they are skipped while other jobs\' are handled', async () => {
+    const topic = await newTopic();
+    const [cancelled, live] = [randomUUID(), randomUUID()];
+    const marker = transport(topic, `troupe-test-${randomUUID()}`, async (data, ctx) => markJobCancelled(ctx, data.jobId));
+    await listen(marker);
+    await produce(topic, [event(cancelled, 'cancel it')]);
+    await waitFor(async () => (await dataSource.query(`SELECT 1 FROM cancelled_jobs WHERE job_id = $1`, [cancelled])).length === 1);
+    await marker.close();
+
+    const group = `troupe-test-${randomUUID()}`;
+    const t = transport(topic, group, recordEffect, { dropCancelledJobs: true });
+    const second = await newTopic();
+    t.addHandler(second, recordEffect as never, true);
+    await listen(t);
+    await produce(second, [event(cancelled, 'dropped'), event(live, 'handled')]);
+    await waitFor(async () => (await effects(live)).length === 1, { description: 'the live job to be handled' });
+    expect(await effects(cancelled)).toEqual([]);
+    // Skipped, not lost: the inbox recorded it, and the offset moved past it.
+    await waitFor(async () => (await committedOffset(group, second)) === 2);
+    await t.close();
+  });
+
+  it('given onCommit callbacks, then they run after the commit, and not for a transaction that rolled back', async () => {
+    const topic = await newTopic();
+    const jobId = randomUUID();
+    const calls: { attempt: number; committed: string[] }[] = [];
+    let attempt = 0;
+    const t = transport(topic, `troupe-test-${randomUUID()}`, async (data, ctx) => {
+      const mine = ++attempt;
+      await recordEffect(data, ctx);
+      // What another connection sees when the callback runs: the effect must be committed already.
+      ctx.onCommit(() => void effects(data.jobId).then((committed) => calls.push({ attempt: mine, committed })));
+      if (mine === 1) throw new TransientError('first try fails after registering its callback');
+    });
+    await listen(t);
+    await produce(topic, [event(jobId, 'once')]);
+    await waitFor(() => calls.length === 1, { description: 'the after-commit callback' });
+    await t.close();
+    expect(calls).toEqual([{ attempt: 2, committed: ['once'] }]);
+  });
+
+  it('given a closed gate, when events arrive, then nothing is consumed until it opens', async () => {
+    const topic = await newTopic();
+    const jobId = randomUUID();
+    let open!: () => void;
+    let asked = 0;
+    const gate = { wait: () => (asked++ === 0 ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve()) };
+    const t = transport(topic, `troupe-test-${randomUUID()}`, recordEffect, { gate });
+    await listen(t);
+    await produce(topic, [event(jobId, 'gated')]);
+    await waitFor(() => asked === 1, { description: 'the consumer to wait at the gate' });
+    expect(await effects(jobId)).toEqual([]);
+    open();
+    await waitFor(async () => (await effects(jobId)).length === 1, { description: 'the event after the gate opened' });
+    await t.close();
   });
 });
