@@ -102,7 +102,8 @@ export const ListJobsQuerySchema = z
 export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
 
 export const JobListSchema = z.object({
-  items: z.array(JobViewSchema.omit({ timeline: true })),
+  /** Without timelines and steps: `GET /v1/jobs/:id` has those. */
+  items: z.array(JobViewSchema.omit({ timeline: true, steps: true })),
   nextCursor: z.string().nullable(),
 });
 export type JobList = z.infer<typeof JobListSchema>;

@@ -2,7 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ModelStep, StepResult } from '@troupe/contracts';
 import { ModelErrorKind, ModelRoutingError, type ModelRuntime } from '@troupe/models';
-import { JsonSchemaValidator, scopeFor, stepInput, type GraphStep, type ModelGraphStep, type TransformGraphStep } from '@troupe/workflow';
+import {
+  JsonSchemaValidator,
+  scopeFor,
+  stepInput,
+  type ModelGraphStep,
+  type TransformGraphStep,
+} from '@troupe/workflow';
 import { generationErrorCode, GenerationErrorCode } from '../generation/generation.exception';
 import { MODEL_RUNTIME } from '../generation/model-runtime.provider';
 import type { StepTask } from './job-run';
@@ -25,10 +31,14 @@ export class StepRunner {
   }
 
   async run(task: StepTask, signal?: AbortSignal): Promise<StepResult> {
-    const startedAt = new Date().toISOString();
     const started = performance.now();
-    const base = { id: task.step.id, kind: task.step.kind, run: task.stepRun, startedAt };
-    const done = (r: Omit<StepResult, 'id' | 'kind' | 'run' | 'startedAt' | 'latencyMs' | 'costUsd' | 'attempts' | 'decisions'> & Partial<StepResult>): StepResult => ({
+    const base = {
+      id: task.step.id,
+      kind: task.step.kind,
+      run: task.stepRun,
+      startedAt: new Date().toISOString(),
+    };
+    const done: Finish = (r) => ({
       ...base,
       latencyMs: performance.now() - started,
       costUsd: 0,
@@ -36,18 +46,30 @@ export class StepRunner {
       decisions: [],
       ...r,
     });
-    try {
-      return task.step.kind === 'model' ? await this.runModel(task, task.step, signal, done) : await this.runTransform(task, task.step, done);
-    } catch (error) {
-      // An input expression that failed (the step's plans and models were checked at load).
-      return done({ status: 'failed', code: GenerationErrorCode.STEP_INPUT_FAILED, reason: (error as Error).message });
-    }
+    return task.step.kind === 'model'
+      ? this.runModel(task, task.step, signal, done)
+      : this.runTransform(task, task.step, done);
   }
 
-  private async runModel(task: StepTask, step: ModelGraphStep, signal: AbortSignal | undefined, done: (r: Partial<StepResult> & Pick<StepResult, 'status'>) => StepResult) {
+  private async runModel(
+    task: StepTask,
+    step: ModelGraphStep,
+    signal: AbortSignal | undefined,
+    done: Finish,
+  ) {
     const { job, previousErrors } = task.run;
     const { route, plan } = this.plan(step, job.classification.label);
-    const data = await stepInput(task.run.graph, step, facts(task), task.states);
+    let data: Record<string, unknown> | undefined;
+    try {
+      data = await stepInput(task.run.graph, step, facts(task), task.states);
+    } catch (error) {
+      return done({
+        status: 'failed',
+        code: GenerationErrorCode.STEP_INPUT_FAILED,
+        reason: `input: ${(error as Error).message}`,
+        route,
+      });
+    }
     const schema = step.outputSchema;
     try {
       const g = await this.models.router.run({
@@ -81,7 +103,9 @@ export class StepRunner {
       if (!(error instanceof ModelRoutingError)) throw error;
       const tried = error.attempts.map((a) => `${a.model}#${a.try} ${a.errorKind ?? a.outcome}`).join(', ');
       const reason =
-        error.kind === ModelErrorKind.UNKNOWN_MODEL ? error.message : `${error.message}${tried ? ` (attempts: ${tried})` : ''}`;
+        error.kind === ModelErrorKind.UNKNOWN_MODEL
+          ? error.message
+          : `${error.message}${tried ? ` (attempts: ${tried})` : ''}`;
       return done({
         status: error.kind === ModelErrorKind.CANCELLED ? 'cancelled' : 'failed',
         code: generationErrorCode(error.kind),
@@ -95,20 +119,34 @@ export class StepRunner {
     }
   }
 
-  private async runTransform(task: StepTask, step: TransformGraphStep, done: (r: Partial<StepResult> & Pick<StepResult, 'status'>) => StepResult) {
+  private async runTransform(task: StepTask, step: TransformGraphStep, done: Finish) {
     let output: unknown;
     try {
-      output = (await step.expression.evaluate(scopeFor(task.run.graph, facts(task), task.states, step))) ?? null;
+      output =
+        (await step.expression.evaluate(scopeFor(task.run.graph, facts(task), task.states, step))) ?? null;
     } catch (error) {
-      return done({ status: 'failed', code: GenerationErrorCode.TRANSFORM_FAILED, reason: (error as Error).message });
+      return done({
+        status: 'failed',
+        code: GenerationErrorCode.TRANSFORM_FAILED,
+        reason: (error as Error).message,
+      });
     }
     if (step.outputSchema) {
       const refusal = describeViolations(this.schemas.validate(step.outputSchema, output));
-      if (refusal) return done({ status: 'failed', code: GenerationErrorCode.STEP_OUTPUT_INVALID, reason: `the output ${refusal}`, output });
+      if (refusal)
+        return done({
+          status: 'failed',
+          code: GenerationErrorCode.STEP_OUTPUT_INVALID,
+          reason: `the output ${refusal}`,
+          output,
+        });
     }
     return done({ status: 'completed', output });
   }
 }
+
+/** A step's result from what it did, with its timing and empty defaults filled in. */
+type Finish = (result: Partial<StepResult> & Pick<StepResult, 'status'>) => StepResult;
 
 const facts = (task: StepTask) => ({
   input: task.run.job.input,
@@ -121,5 +159,3 @@ function describeViolations(violations: { message: string }[]): string | undefin
   if (violations.length === 0) return undefined;
   return `does not match the step's output schema: ${violations.map((v) => v.message).join('; ')}`;
 }
-
-export type { GraphStep };

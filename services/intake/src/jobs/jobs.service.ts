@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
   CE_HEADER_PREFIX,
+  ROUTES_STEP_ID,
   JOB_CANCEL_REQUESTED_V1,
   JOB_REDELIVERY_REQUESTED_V1,
   type CancelJobRequest,
@@ -90,7 +91,9 @@ export class JobsService {
           webhook,
           metadata,
           requestedAt: now.toISOString(),
-          deadlineAt: workflow.deadlineSeconds ? new Date(now.getTime() + workflow.deadlineSeconds * 1000).toISOString() : undefined,
+          deadlineAt: workflow.deadlineSeconds
+            ? new Date(now.getTime() + workflow.deadlineSeconds * 1000).toISOString()
+            : undefined,
         },
       },
       { service: 'intake', correlationId: jobId },
@@ -145,9 +148,12 @@ export class JobsService {
         error.code === EgressErrorCode.WEBHOOK_HOST_UNRESOLVABLE
           ? IntakeErrorCode.WEBHOOK_HOST_UNRESOLVABLE
           : IntakeErrorCode.WEBHOOK_URL_FORBIDDEN;
-      throw new IntakeException(code, HttpStatus.UNPROCESSABLE_ENTITY, `webhook.url refused: ${error.message}`, [
-        { path: 'webhook.url', message: error.message },
-      ]);
+      throw new IntakeException(
+        code,
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        `webhook.url refused: ${error.message}`,
+        [{ path: 'webhook.url', message: error.message }],
+      );
     }
   }
 
@@ -155,11 +161,19 @@ export class JobsService {
    * Asks delivery to send a finished job's result (or failure notification) again, through an event:
    * intake never calls delivery. Delivery re-sends the stored payload with the same webhook-id.
    */
-  async redeliver(principal: Principal, id: string, requestedBy = `api:${principal.tenantId}:${principal.role}`) {
+  async redeliver(
+    principal: Principal,
+    id: string,
+    requestedBy = `api:${principal.tenantId}:${principal.role}`,
+  ) {
     const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
     if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
     if (!job.webhookUrl) {
-      throw new IntakeException(IntakeErrorCode.JOB_HAS_NO_WEBHOOK, HttpStatus.CONFLICT, `job ${id} has no webhook target to redeliver to`);
+      throw new IntakeException(
+        IntakeErrorCode.JOB_HAS_NO_WEBHOOK,
+        HttpStatus.CONFLICT,
+        `job ${id} has no webhook target to redeliver to`,
+      );
     }
     if (!REDELIVERABLE.has(job.status)) {
       throw new IntakeException(
@@ -176,7 +190,12 @@ export class JobsService {
       { service: 'intake', correlationId: job.id },
     );
     await this.jobs.emit([event]);
-    return { id: job.id, status: 'redelivery_requested' as const, eventId: event.id, links: { self: `/v1/jobs/${job.id}` } };
+    return {
+      id: job.id,
+      status: 'redelivery_requested' as const,
+      eventId: event.id,
+      links: { self: `/v1/jobs/${job.id}` },
+    };
   }
 
   /**
@@ -236,7 +255,7 @@ export class JobsService {
     if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
     const timeline = await this.jobs.timeline(job.id);
     return {
-      ...toView(job),
+      ...toView(job, this.stepOrder(job)),
       timeline: timeline.map((e) => ({
         eventId: e.eventId,
         type: e.type,
@@ -249,31 +268,53 @@ export class JobsService {
 
   async list(principal: Principal, query: ListJobsQuery): Promise<JobList> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const rows = await this.jobs.list(principal.tenantId, { limit: query.limit + 1, after, status: query.status });
+    const rows = await this.jobs.list(principal.tenantId, {
+      limit: query.limit + 1,
+      after,
+      status: query.status,
+    });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map(toView),
+      items: page.map((job) => {
+        const { steps: _steps, ...item } = toView(job, []);
+        return item;
+      }),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
     };
+  }
+
+  /** The job's step ids in graph order (declaration order; `generate` first), when this intake has its workflow. */
+  private stepOrder(job: JobEntity): string[] {
+    const workflow = this.workflows.resolve(job.workflowId, job.workflowVersion);
+    if (!workflow) return [];
+    return [...(workflow.generation ? [ROUTES_STEP_ID] : []), ...(workflow.steps ?? []).map((s) => s.id)];
   }
 
   /** Read model: applies a job event from any stage (written with the rest of its chunk). */
   recordEvent(type: EventType, data: { jobId: string }, ctx: MessageContext): void {
     const envelope: Envelope = ctx.envelope;
     const projection = projectEvent(type, data);
-    ctx.deferred('read-model', () => new ReadModelBatch()).add(
-      {
-        eventId: envelope.id,
-        jobId: data.jobId,
-        type,
-        source: envelope.source,
-        time: envelope.time,
-        summary: projection.summary,
-      },
-      projection,
-    );
+    ctx
+      .deferred('read-model', () => new ReadModelBatch())
+      .add(
+        {
+          eventId: envelope.id,
+          jobId: data.jobId,
+          type,
+          source: envelope.source,
+          time: envelope.time,
+          summary: projection.summary,
+        },
+        projection,
+      );
   }
+}
+
+/** Steps in graph order (the database keeps JSON keys in its own order); unknown ids last, as stored. */
+function ordered<T>(steps: Record<string, T>, order: string[]): Record<string, T> {
+  const rank = (id: string) => (order.includes(id) ? order.indexOf(id) : order.length);
+  return Object.fromEntries(Object.entries(steps).sort(([a], [b]) => rank(a) - rank(b)));
 }
 
 const REDELIVERABLE = new Set(['delivered', 'delivery_failed', 'failed']);
@@ -282,7 +323,7 @@ const FINISHED = ['validated', 'rejected', 'delivered', 'delivery_failed', 'fail
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function toView(job: JobEntity): Omit<JobView, 'timeline'> {
+function toView(job: JobEntity, stepOrder: string[]): Omit<JobView, 'timeline'> {
   return {
     id: job.id,
     tenantId: job.tenantId,
@@ -292,7 +333,7 @@ function toView(job: JobEntity): Omit<JobView, 'timeline'> {
     result: job.result ?? undefined,
     errors: job.errors ?? undefined,
     costUsd: job.costUsd === null ? undefined : Number(job.costUsd),
-    steps: (job.steps as JobView['steps']) ?? undefined,
+    steps: job.steps ? ordered(job.steps as NonNullable<JobView['steps']>, stepOrder) : undefined,
     metadata: job.metadata,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
@@ -312,7 +353,9 @@ function hashRequest(request: CreateJobRequest): string {
               .map(([k, v]) => [k, canonical(v)]),
           )
         : value;
-  return createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(request)))
+    .digest('hex');
 }
 
 function encodeCursor(job: JobEntity): string {
@@ -321,7 +364,10 @@ function encodeCursor(job: JobEntity): string {
 
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
-    const { t, id } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t: unknown; id: unknown };
+    const { t, id } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      t: unknown;
+      id: unknown;
+    };
     if (typeof t === 'string' && !Number.isNaN(Date.parse(t)) && typeof id === 'string' && UUID.test(id)) {
       return { createdAt: t, id };
     }
