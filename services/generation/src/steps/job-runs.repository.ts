@@ -191,41 +191,52 @@ export class GraphWrites implements DeferredWrite {
 export class JobRunsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Locks the runs (in id order, so two transactions never wait on each other in a circle) and reads their totals. */
-  async lockRuns(manager: EntityManager, jobIds: string[]): Promise<Map<string, { status: RunStatus; costUsd: number }>> {
-    const rows: { job_id: string; status: RunStatus; cost_usd: string }[] = await manager.query(
-      `SELECT job_id, status, cost_usd FROM job_runs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id FOR UPDATE`,
-      [jobIds],
-    );
-    return new Map(rows.map((r) => [r.job_id, { status: r.status, costUsd: Number(r.cost_usd) }]));
-  }
-
   /**
-   * Records the steps that ran, each only if it is still pending and leased to `owner` (not
-   * cancelled meanwhile, not taken over by another executor after a lost lease). Returns the
-   * `jobId/stepId` of those recorded.
+   * In one statement: locks the runs of the finished steps' jobs (in id order, so two transactions
+   * never wait on each other in a circle), reads their status and cost, and records each finished
+   * step only if it is still pending and leased to `owner` (not cancelled meanwhile, not taken over
+   * by another executor after a lost lease). Returns the runs and the `jobId/stepId` recorded.
    */
-  async finish(manager: EntityManager, owner: string, finished: FinishedWrite[]): Promise<Set<string>> {
-    if (finished.length === 0) return new Set();
-    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
-    const [rows]: [{ job_id: string; step_id: string }[], number] = await manager.query(
-      `UPDATE job_steps s SET status = u.status, output = u.output, result = u.result, lease_owner = NULL, lease_until = NULL,
-                              updated_at = now()
-         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[])
-              AS u(job_id, step_id, run, status, output, result)
-        WHERE s.job_id = u.job_id AND s.step_id = u.step_id AND s.run = u.run AND s.status = 'pending' AND s.lease_owner = $1
-        RETURNING s.job_id, s.step_id`,
-      [
-        owner,
-        finished.map((f) => f.jobId),
-        finished.map((f) => f.stepId),
-        finished.map((f) => f.run),
-        finished.map((f) => f.result.status),
-        finished.map((f) => json(f.result.output)),
-        finished.map((f) => json(f.result)),
-      ],
-    );
-    return new Set(rows.map((r) => `${r.job_id}/${r.step_id}`));
+  async finish(
+    manager: EntityManager,
+    owner: string,
+    finished: FinishedWrite[],
+  ): Promise<{ runs: Map<string, { status: RunStatus; costUsd: number }>; recorded: Set<string> }> {
+    const jobIds = [...new Set(finished.map((f) => f.jobId))].sort();
+    const rows: { kind: 'run' | 'step'; job_id: string; status: RunStatus | null; cost_usd: string | null; step_id: string | null }[] =
+      await manager.query(
+        `WITH runs AS (
+           SELECT job_id, status, cost_usd FROM job_runs WHERE job_id = ANY($2::uuid[]) ORDER BY job_id FOR UPDATE
+         ), recorded AS (
+           UPDATE job_steps s SET status = u.status, output = u.output, result = u.result, lease_owner = NULL,
+                                  lease_until = NULL, updated_at = now()
+             FROM unnest($3::uuid[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[])
+                  AS u(job_id, step_id, run, status, output, result)
+             JOIN runs r ON r.job_id = u.job_id
+            WHERE s.job_id = u.job_id AND s.step_id = u.step_id AND s.run = u.run AND s.status = 'pending'
+              AND s.lease_owner = $1
+            RETURNING s.job_id, s.step_id
+         )
+         SELECT 'run' AS kind, job_id, status, cost_usd::text, NULL AS step_id FROM runs
+         UNION ALL SELECT 'step', job_id, NULL, NULL, step_id FROM recorded`,
+        [
+          owner,
+          jobIds,
+          finished.map((f) => f.jobId),
+          finished.map((f) => f.stepId),
+          finished.map((f) => f.run),
+          finished.map((f) => f.result.status),
+          finished.map((f) => json(f.result.output)),
+          finished.map((f) => json(f.result)),
+        ],
+      );
+    const runs = new Map<string, { status: RunStatus; costUsd: number }>();
+    const recorded = new Set<string>();
+    for (const r of rows) {
+      if (r.kind === 'run') runs.set(r.job_id, { status: r.status!, costUsd: Number(r.cost_usd) });
+      else recorded.add(`${r.job_id}/${r.step_id}`);
+    }
+    return { runs, recorded };
   }
 
   /** Every step row of these jobs. */

@@ -290,8 +290,7 @@ export class StepExecutor implements OnApplicationBootstrap, BeforeApplicationSh
   private async complete(batch: Finished[]): Promise<{ start: StepTask[]; failedJobs: string[] }> {
     return this.dataSource.transaction(async (manager) => {
       const jobIds = [...new Set(batch.map((f) => f.task.run.jobId))].sort();
-      const runs = await this.repo.lockRuns(manager, jobIds);
-      const recorded = await this.repo.finish(
+      const { runs, recorded } = await this.repo.finish(
         manager,
         this.instanceId,
         batch.map((f) => ({ jobId: f.task.run.jobId, stepId: f.task.step.id, run: f.task.stepRun, result: f.result })),
