@@ -15,6 +15,8 @@
  *   BENCH_IDLE_S=20 BENCH_KAFKA_PORT=19092 BENCH_KAFKA_CONTROLLER_PORT=19093
  *   BENCH_SERVICE_ENV='TROUPE_DB_POOL_SIZE=20,...'   extra service environment, for experiments
  *   BENCH_CPU_PROF=<dir>                             services write V8 CPU profiles there
+ *   BENCH_PG_SAMPLE=1                                samples pg_stat_activity during each load and
+ *                                                    prints the statements seen running most (stderr)
  */
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
@@ -49,6 +51,7 @@ const CONFIG = {
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   ),
   cpuProfDir: process.env.BENCH_CPU_PROF,
+  pgSample: env('BENCH_PG_SAMPLE', '') === '1',
 };
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -191,6 +194,32 @@ function hopDelta(before: Map<string, { sum: number; count: number }>, after: Ma
   return out;
 }
 
+/** A poor man's profiler for Postgres: which statements are running, sampled every 10 ms. */
+async function samplePostgres(stack: Stack, database: string, until: () => boolean): Promise<void> {
+  const client = await stack.connect();
+  const seen = new Map<string, number>();
+  let samples = 0;
+  try {
+    while (!until()) {
+      const { rows } = await client.query(
+        `SELECT query, wait_event_type AS wait FROM pg_stat_activity
+          WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid()`,
+        [database],
+      );
+      samples++;
+      for (const r of rows) {
+        const key = `${r.wait ?? 'CPU'} | ${String(r.query).replace(/\s+/g, ' ').slice(0, 160)}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      }
+      await sleep(10);
+    }
+  } finally {
+    await client.end();
+  }
+  log(`postgres: active statements in ${samples} samples (count = samples seen running; wait type or CPU):`);
+  for (const [key, n] of [...seen].sort((a, b) => b[1] - a[1]).slice(0, 25)) log(`  ${String(n).padStart(6)}  ${key}`);
+}
+
 class Measurement {
   private kafka!: Kafka;
   private db?: Client;
@@ -310,12 +339,16 @@ class Measurement {
     const meter = this.meter();
     const benchCpu = process.cpuUsage();
     meter.start();
+    let done = false;
+    const sampling = CONFIG.pgSample ? samplePostgres(this.stack, this.stack.databaseName, () => done) : undefined;
     const startedAt = now();
     await load(submitter);
     const submittedAt = now();
     const report = await this.deliveries(submitter);
     await this.quiet().catch((error) => log(`warning: ${(error as Error).message}`));
     const { seconds: cpuWindowS, cpuS } = meter.stop();
+    done = true;
+    await sampling;
     const benchCpuS = (process.cpuUsage(benchCpu).user + process.cpuUsage(benchCpu).system) / 1e6;
     const hopsAfter = await scrapeHops(this.stack);
     const final = await this.receiver(); // duplicates may arrive late

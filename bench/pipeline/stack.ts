@@ -160,6 +160,10 @@ export class Stack {
     return this.services.get('intake')!.url;
   }
 
+  get databaseName(): string {
+    return this.dbName;
+  }
+
   get receiverUrl(): string {
     return this.helpers.get('receiver')!.url;
   }

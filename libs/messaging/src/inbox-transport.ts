@@ -11,7 +11,14 @@ import {
   type Envelope,
   type ServiceName,
 } from '@troupe/contracts';
-import { consumedMessages, consumerBatchSeconds, consumerLag, contextFromHeaders } from '@troupe/telemetry';
+import {
+  consumedMessages,
+  consumerBatchSeconds,
+  consumerCommitDelay,
+  consumerFetchDelay,
+  consumerLag,
+  contextFromHeaders,
+} from '@troupe/telemetry';
 import type { Logger } from 'pino';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -146,6 +153,10 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
 
   private async onBatch(batch: ConsumedBatch, controls: BatchControls): Promise<void> {
     const size = this.options.batchSize;
+    const receivedAt = Date.now();
+    const labels = { consumer: this.consumer, topic: batch.topic };
+    const fetchDelay = consumerFetchDelay.labels(labels);
+    for (const m of batch.messages) if (m.timestamp) fetchDelay.observe((receivedAt - m.timestamp) / 1000);
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!controls.active()) return; // the rest is redelivered to whoever owns the partition next
       const chunk = batch.messages.slice(i, i + size);
@@ -155,6 +166,9 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
       await this.options.afterCommit?.(chunk);
       const last = chunk[chunk.length - 1].offset;
       await controls.commit(last);
+      const commitDelay = consumerCommitDelay.labels(labels);
+      const waited = (Date.now() - receivedAt) / 1000;
+      for (let n = 0; n < chunk.length; n++) commitDelay.observe(waited);
       await controls.heartbeat();
       consumerLag.set(
         { consumer: this.consumer, topic: batch.topic, partition: String(batch.partition) },

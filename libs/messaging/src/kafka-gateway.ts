@@ -11,6 +11,8 @@ export interface ConsumedMessage {
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** The Kafka timestamp (ms since the epoch): when the producer sent it. */
+  timestamp?: number;
 }
 
 export interface ProducedMessage {
@@ -187,6 +189,7 @@ export class KafkajsGateway implements KafkaGateway {
               key: m.key ? m.key.toString('utf8') : null,
               value: m.value,
               headers: decodeHeaders(m.headers),
+              timestamp: Number(m.timestamp),
             })),
           };
           try {

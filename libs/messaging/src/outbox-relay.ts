@@ -1,6 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { outboxChannel } from '@troupe/persistence';
-import { contextFromHeaders, outboxPending, outboxPublished, traceHeaders } from '@troupe/telemetry';
+import { contextFromHeaders, outboxPending, outboxPublishDelay, outboxPublished, traceHeaders } from '@troupe/telemetry';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -27,6 +27,7 @@ interface OutboxRow {
   key: string | null;
   headers: Record<string, string>;
   value: Buffer;
+  created_at: Date;
 }
 
 const tracer = trace.getTracer('@troupe/messaging');
@@ -105,7 +106,7 @@ export class OutboxRelay {
     try {
       await runner.startTransaction();
       const rows: OutboxRow[] = await runner.query(
-        `SELECT seq, id, topic, key, headers, value FROM outbox
+        `SELECT seq, id, topic, key, headers, value, created_at FROM outbox
           WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.options.batchSize],
       );
@@ -147,6 +148,10 @@ export class OutboxRelay {
         throw err;
       }
       spans.forEach((s) => s.end());
+      const publishedAt = Date.now();
+      for (const row of rows) {
+        outboxPublishDelay.observe({ service: this.options.service, topic: row.topic }, (publishedAt - row.created_at.getTime()) / 1000);
+      }
       await runner.query(`UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((r) => r.seq)]);
       await runner.commitTransaction();
       outboxPublished.inc({ service: this.options.service }, rows.length);
