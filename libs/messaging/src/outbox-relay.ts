@@ -1,20 +1,18 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { outboxChannel } from '@troupe/persistence';
 import { contextFromHeaders, outboxPending, outboxPublishDelay, outboxPublished, traceHeaders } from '@troupe/telemetry';
-import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { PollingLoop } from './polling-loop';
 import type { KafkaGateway, ProducedMessage } from './kafka-gateway';
+import { whenOutboxCommits } from './outbox';
 
 export interface OutboxRelayOptions {
   service: string;
-  schema: string;
-  databaseUrl: string;
   dataSource: DataSource;
   gateway: KafkaGateway;
   logger: Logger;
   batchSize: number;
+  /** The fallback for rows this process did not write (another replica's, after its crash). */
   pollIntervalMs: number;
   /** Sent rows older than this are deleted. */
   retentionMs?: number;
@@ -33,14 +31,15 @@ interface OutboxRow {
 const tracer = trace.getTracer('@troupe/messaging');
 
 /**
- * Publishes outbox rows to Kafka. Wakes on NOTIFY (sent by a trigger at commit) with a polling
- * fallback; claims rows with FOR UPDATE SKIP LOCKED so several replicas can run; publishes a batch
- * with the idempotent producer and marks it sent in the same transaction that claimed it. A crash
- * between publish and commit republishes the batch: consumers deduplicate by event id.
+ * Publishes outbox rows to Kafka. Wakes as soon as a transaction of this process that appended
+ * outbox rows commits, with a polling fallback; claims rows with FOR UPDATE SKIP LOCKED so several
+ * replicas can run; publishes a batch with the idempotent producer and marks it sent in the same
+ * transaction that claimed it. A crash between publish and commit republishes the batch: consumers
+ * deduplicate by event id.
  */
 export class OutboxRelay {
   private running = false;
-  private listener?: Client;
+  private unsubscribe?: () => void;
   private readonly loop: PollingLoop;
   private lastPurge = 0;
 
@@ -55,9 +54,7 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.listen().catch((err) =>
-      this.options.logger.warn({ err }, 'outbox relay: LISTEN failed; relying on polling'),
-    );
+    this.unsubscribe = whenOutboxCommits(this.options.dataSource, () => this.loop.poke());
     this.loop.start();
   }
 
@@ -65,9 +62,8 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.unsubscribe?.();
     await this.loop.stop();
-    await this.listener?.end().catch(() => undefined);
-    this.listener = undefined;
   }
 
   /** Publishes every pending row now (used at shutdown and by tests). Returns how many were sent. */
@@ -80,23 +76,10 @@ export class OutboxRelay {
     }
   }
 
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl });
-    client.on('notification', () => this.loop.poke());
-    client.on('error', (err) => {
-      this.options.logger.warn({ err }, 'outbox relay: LISTEN connection lost; polling until it returns');
-      this.listener = undefined;
-    });
-    await client.connect();
-    await client.query(`LISTEN ${outboxChannel(this.options.schema)}`);
-    this.listener = client;
-  }
-
-  /** One round: publish a batch, purge if due, re-LISTEN if the connection was lost; true while rows keep coming. */
+  /** One round: publish a batch, purge if due; true while rows keep coming. */
   private async pass(): Promise<boolean> {
     const sent = await this.publishBatch();
     await this.purgeIfDue();
-    if (!this.listener && this.running) await this.listen().catch(() => undefined);
     return sent > 0;
   }
 

@@ -14,7 +14,7 @@ import {
 import { topicSpecs } from '@troupe/contracts';
 import { loadConfig, type CommonConfig } from '@troupe/config';
 import { KafkajsGateway, OutboxRelay, type KafkaGateway } from '@troupe/messaging';
-import { createServiceDataSource, ensureDatabase, messagingTablesMigration, migrate } from '@troupe/persistence';
+import { createServiceDataSource, ensureDatabase, messagingMigrations, migrate } from '@troupe/persistence';
 import { createLogger, metricsRegistry, shutdownTelemetry } from '@troupe/telemetry';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -129,7 +129,7 @@ export class TroupeRuntimeModule {
               schema,
               url: config.DATABASE_URL,
               entities: definition.entities,
-              migrations: [messagingTablesMigration(schema), ...definition.migrations],
+              migrations: [...messagingMigrations(schema), ...definition.migrations],
             });
             const applied = await migrate(dataSource, schema);
             if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -155,8 +155,6 @@ export class TroupeRuntimeModule {
           useFactory: (config: CommonConfig, logger: Logger, dataSource: DataSource, gateway: KafkaGateway) =>
             new OutboxRelay({
               service: definition.service,
-              schema,
-              databaseUrl: config.DATABASE_URL,
               dataSource,
               gateway,
               logger,
