@@ -1,5 +1,5 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import {
   EVENT_CATALOG,
   envelopeFromHeaders,
@@ -109,6 +109,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
   private handle?: ConsumerHandle;
   /** Aborted by close(): prepare handlers stop their slow work, and the chunk is left uncommitted. */
   private readonly stopping = new AbortController();
+  private readonly handlers = new Map<string, MessageHandler | null>();
   readonly consumer: string;
 
   constructor(private readonly options: InboxTransportOptions) {
@@ -139,7 +140,18 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     return this.options.gateway as T;
   }
 
+  /** Nest's lookup tries JSON.parse on the pattern every time (a thrown SyntaxError for a topic name): looked up once per topic. */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    let handler = this.handlers.get(pattern);
+    if (handler === undefined) {
+      handler = super.getHandlerByPattern(pattern);
+      this.handlers.set(pattern, handler);
+    }
+    return handler;
+  }
+
   private async start(): Promise<void> {
+    this.handlers.clear(); // handlers are all registered by now
     const topics = [...this.messageHandlers.keys()].filter((pattern) => !pattern.startsWith(PREPARE_PREFIX));
     if (topics.length === 0) return;
     this.handle = await this.options.gateway.consume({
