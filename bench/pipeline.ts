@@ -167,6 +167,15 @@ async function scrapeHops(stack: Stack): Promise<Map<string, { sum: number; coun
     );
     const text = response?.ok ? await response.text() : '';
     for (const line of text.split('\n')) {
+      // Messages and chunks per consumer: how well batches fill.
+      const c = /^troupe_consumer_(batch_seconds_count|messages_total)\{consumer="troupe-(\w+)"[^}]*\} (\S+)$/.exec(line);
+      if (c) {
+        const key = `${c[2]}|${c[1] === 'messages_total' ? 'messages' : 'chunks'}`;
+        const entry = totals.get(key) ?? { sum: 0, count: 0 };
+        entry.count += Number(c[3]);
+        totals.set(key, entry);
+        continue;
+      }
       const m = /^troupe_(outbox_publish|consumer_fetch|consumer_commit)_delay_seconds_(sum|count)\{(.*)\} (\S+)$/.exec(line);
       if (!m) continue;
       const labels = Object.fromEntries([...m[3].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
@@ -181,17 +190,24 @@ async function scrapeHops(stack: Stack): Promise<Map<string, { sum: number; coun
   return totals;
 }
 
-/** Mean delay per hop (ms) between two scrapes, by topic: `{ "job.requested": { "publish:intake": 3.2, ... } }`. */
+/** Between two scrapes: mean delay per hop (ms) by topic (`{ "job.requested": { "publish:intake": 3.2, ... } }`) and messages per chunk by consumer. */
 function hopDelta(before: Map<string, { sum: number; count: number }>, after: Map<string, { sum: number; count: number }>) {
   const out: Record<string, Record<string, number>> = {};
+  const batching: Record<string, number> = {};
   for (const [key, a] of after) {
     const b = before.get(key) ?? { sum: 0, count: 0 };
     const count = a.count - b.count;
     if (count <= 0) continue;
     const [topic, hop] = key.split('|');
+    if (hop === 'chunks') {
+      const messages = (after.get(`${topic}|messages`)?.count ?? 0) - (before.get(`${topic}|messages`)?.count ?? 0);
+      batching[topic] = round(messages / count, 1);
+      continue;
+    }
+    if (hop === 'messages') continue;
     (out[topic] ??= {})[hop] = round(((a.sum - b.sum) / count) * 1000, 1);
   }
-  return out;
+  return { hopsMs: out, messagesPerChunk: batching };
 }
 
 /** A poor man's profiler for Postgres: which statements are running, sampled every 10 ms. */
@@ -395,7 +411,7 @@ class Measurement {
       cpuMsPerJob: round((cpuTotalS * 1000) / Math.max(1, delivered), 2),
       troupeCpuMsPerJob: round((cpuTroupeS * 1000) / Math.max(1, delivered), 2),
       loadGeneratorCpuS: round(benchCpuS, 2),
-      hopsMs: hopDelta(hopsBefore, hopsAfter),
+      ...hopDelta(hopsBefore, hopsAfter),
     };
   }
 }

@@ -130,6 +130,7 @@ export class TroupeRuntimeModule {
               url: config.DATABASE_URL,
               entities: definition.entities,
               migrations: [...messagingMigrations(schema), ...definition.migrations],
+              poolSize: config.TROUPE_DB_POOL_SIZE,
             });
             const applied = await migrate(dataSource, schema);
             if (applied.length > 0) logger.info({ applied }, 'migrations applied');
