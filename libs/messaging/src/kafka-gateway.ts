@@ -157,6 +157,20 @@ export class KafkajsGateway implements KafkaGateway {
       });
       current = consumer;
       this.consumers.add(consumer);
+      // Offsets committed in the same tick (the partitions of one chunk) go in one request.
+      let pending: { offsets: { topic: string; partition: number; offset: string }[]; sent: Promise<void> } | undefined;
+      const commitSoon = (offset: { topic: string; partition: number; offset: string }): Promise<void> => {
+        if (!pending) {
+          const offsets: { topic: string; partition: number; offset: string }[] = [];
+          const sent = Promise.resolve().then(() => {
+            pending = undefined;
+            return consumer.commitOffsets(offsets);
+          });
+          pending = { offsets, sent };
+        }
+        pending.offsets.push(offset);
+        return pending.sent;
+      };
       // kafkajs restarts a crashed consumer only after errors it deems retriable. After any other
       // (an error out of a batch handler, a stale group generation after a rebalance under load:
       // tulios/kafkajs#1466) it stays stopped for good while the process still looks healthy.
@@ -201,9 +215,7 @@ export class KafkajsGateway implements KafkaGateway {
                 // the next fetch would start from the same offset again, and every message of the
                 // partition would be read, and skipped by the inbox, over and over).
                 resolveOffset(lastOffset);
-                await consumer.commitOffsets([
-                  { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
-                ]);
+                await commitSoon({ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() });
               },
             });
           } catch (err) {
