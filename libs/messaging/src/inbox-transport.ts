@@ -1,7 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import {
-  EVENT_CATALOG,
   envelopeFromHeaders,
   isEventType,
   JOB_FAILED_V1,
@@ -24,6 +23,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ChunkWrites } from './batch-writes';
 import { deadLetterRecord, REPLAY_HEADER } from './dead-letter';
+import { eventDataSchema } from './event-schemas';
 import { backoffDelay, classifyError, errorCode, errorMessage, PermanentError, sleep } from './errors';
 import type { BatchControls, ConsumedBatch, ConsumedMessage, ConsumerHandle, KafkaGateway } from './kafka-gateway';
 import { MessageContext, type PrepareContext, type PreparedOutcome } from './message-context';
@@ -457,7 +457,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     } catch (error) {
       return { ...base, failure: new PermanentError('INVALID_JSON', `value is not JSON: ${errorMessage(error)}`) };
     }
-    const parsed = EVENT_CATALOG[envelope.type].schema.safeParse(json);
+    const parsed = eventDataSchema(envelope.type).safeParse(json);
     if (!parsed.success) {
       return { ...base, failure: new PermanentError('SCHEMA_VIOLATION', errorMessage(parsed.error)) };
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EVENT_CATALOG, envelopeToHeaders, eventTime, type Envelope, type OutgoingEvent } from '@troupe/contracts';
 import { afterCommit } from '@troupe/persistence';
 import { traceHeaders } from '@troupe/telemetry';
+import { eventDataSchema } from './event-schemas';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** A row of a service's outbox table: one Kafka message, complete with headers. */
@@ -28,7 +29,7 @@ export interface EventOrigin {
  */
 export function toOutboxRecord(event: OutgoingEvent, origin: EventOrigin): OutboxRecord {
   const entry = EVENT_CATALOG[event.type];
-  const data = entry.schema.parse(event.data) as { jobId: string; tenantId: string };
+  const data = eventDataSchema(event.type).parse(event.data) as { jobId: string; tenantId: string };
   const envelope: Envelope = {
     id: randomUUID(),
     source: `troupe/${origin.service}`,
