@@ -2,6 +2,9 @@ import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type LogEntr
 import type { Logger } from 'pino';
 import type { TopicSpec } from '@troupe/contracts';
 import { backoffDelay, sleep } from './errors';
+import { fixKafkajsRequestQueue } from './kafkajs-request-queue-fix';
+
+fixKafkajsRequestQueue();
 
 /** A message as a consumer sees it: headers decoded to strings. */
 export interface ConsumedMessage {
@@ -153,7 +156,9 @@ export class KafkajsGateway implements KafkaGateway {
         allowAutoTopicCreation: false,
         sessionTimeout: 30_000,
         heartbeatInterval: 3_000,
-        maxWaitTimeInMs: 250,
+        // How long the broker holds a fetch that finds nothing: data ends the wait at once, so this
+        // only sets how often an idle consumer asks (and how long a stop waits for the fetch in flight).
+        maxWaitTimeInMs: 1_000,
       });
       current = consumer;
       this.consumers.add(consumer);
