@@ -6,7 +6,8 @@
 #   deploy/kafka/kafka.sh status  print whether it answers on TROUPE_KAFKA_PORT
 #   deploy/kafka/kafka.sh reset   stop it and delete its data
 #
-# Jars and data live outside the repository, under TROUPE_HOME (default ~/.cache/troupe).
+# Jars and data live outside the repository, under TROUPE_HOME (default ~/.cache/troupe); the data
+# directory can be moved on its own with TROUPE_KAFKA_DATA (the benchmark runs its own broker so).
 # `up` is idempotent: a broker already answering on the port is reused.
 set -euo pipefail
 
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")
 home=${TROUPE_HOME:-$HOME/.cache/troupe}
 libs="$home/kafka-$version/libs"
-data="$home/kafka-data"
+data=${TROUPE_KAFKA_DATA:-$home/kafka-data}
 port=${TROUPE_KAFKA_PORT:-9092}
 controller_port=${TROUPE_KAFKA_CONTROLLER_PORT:-9093}
 pidfile="$data/broker.pid"

@@ -59,6 +59,11 @@ export const CommonConfigSchema = z.object({
   TROUPE_CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
   /** How many times a message failing with an unclassified error is tried before it is dead-lettered. */
   TROUPE_CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * Connections of the service's PostgreSQL pool. Every HTTP request that writes, every consumer
+   * chunk and the relay each hold one while they run; a request waiting longer than 5 s for one fails.
+   */
+  TROUPE_DB_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(10),
   TROUPE_OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   TROUPE_OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   TROUPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

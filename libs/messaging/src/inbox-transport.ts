@@ -1,7 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import {
-  EVENT_CATALOG,
   envelopeFromHeaders,
   isEventType,
   JOB_FAILED_V1,
@@ -11,12 +10,20 @@ import {
   type Envelope,
   type ServiceName,
 } from '@troupe/contracts';
-import { consumedMessages, consumerBatchSeconds, consumerLag, contextFromHeaders } from '@troupe/telemetry';
+import {
+  consumedMessages,
+  consumerBatchSeconds,
+  consumerCommitDelay,
+  consumerFetchDelay,
+  consumerLag,
+  contextFromHeaders,
+} from '@troupe/telemetry';
 import type { Logger } from 'pino';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ChunkWrites } from './batch-writes';
 import { deadLetterRecord, REPLAY_HEADER } from './dead-letter';
+import { eventDataSchema } from './event-schemas';
 import { backoffDelay, classifyError, errorCode, errorMessage, PermanentError, sleep } from './errors';
 import type { BatchControls, ConsumedBatch, ConsumedMessage, ConsumerHandle, KafkaGateway } from './kafka-gateway';
 import { MessageContext, type PrepareContext, type PreparedOutcome } from './message-context';
@@ -33,6 +40,7 @@ export interface InboxTransportOptions {
   batchSize: number;
   /** Tries for a message failing with an unclassified error before it is dead-lettered. */
   maxAttempts: number;
+  /** Partitions whose batches of one fetch are handed over, and processed in shared chunks, together (64). */
   partitionsConcurrently?: number;
   /**
    * Skip the events of jobs in this service's `cancelled_jobs` (see `markJobCancelled`): a
@@ -97,6 +105,18 @@ function jobTarget(data: unknown): Pick<JobFailedV1, 'webhook' | 'workflow' | 'm
   return { webhook, workflow: { id: workflow.id, version: workflow.version }, metadata };
 }
 
+/** What a chunk's processing needs of its partitions' controls (offsets are committed after it). */
+type ChunkControls = Pick<BatchControls, 'active' | 'heartbeat'>;
+
+/** A partition's batch waiting to be processed with the others of the same fetch. */
+interface GatheredBatch {
+  batch: ConsumedBatch;
+  controls: BatchControls;
+  receivedAt: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 class ShutdownInProgress extends Error {
   constructor() {
     super('the consumer is shutting down; the chunk is left for redelivery');
@@ -107,9 +127,10 @@ class ShutdownInProgress extends Error {
 /**
  * A NestJS transport that runs `@EventPattern(topic)` handlers as idempotent consumers.
  *
- * Per partition, messages are processed in chunks of `batchSize`, each chunk in one database
- * transaction holding the handlers' effects, the inbox rows and the outbox rows they emit; the
- * Kafka offset is committed only after that transaction. A redelivered event finds its inbox row and
+ * The batches of one fetch (one per partition) are processed together in chunks of `batchSize`
+ * messages, each chunk in one database transaction holding the handlers' effects, the inbox rows
+ * and the outbox rows they emit; each partition's Kafka offset is committed only after that
+ * transaction. A redelivered event finds its inbox row and
  * is skipped. When a chunk fails, its messages are retried one by one so that a poison message is
  * isolated: permanent failures are dead-lettered at once, others after `maxAttempts`, and
  * infrastructure outages are waited out. A poison message never blocks its partition.
@@ -118,6 +139,8 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
   private handle?: ConsumerHandle;
   /** Aborted by close(): prepare handlers stop their slow work, and the chunk is left uncommitted. */
   private readonly stopping = new AbortController();
+  private readonly handlers = new Map<string, MessageHandler | null>();
+  private gathering?: GatheredBatch[];
   readonly consumer: string;
 
   constructor(private readonly options: InboxTransportOptions) {
@@ -148,41 +171,94 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     return this.options.gateway as T;
   }
 
+  /** Nest's lookup tries JSON.parse on the pattern every time (a thrown SyntaxError for a topic name): looked up once per topic. */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    let handler = this.handlers.get(pattern);
+    if (handler === undefined) {
+      handler = super.getHandlerByPattern(pattern);
+      this.handlers.set(pattern, handler);
+    }
+    return handler;
+  }
+
   private async start(): Promise<void> {
+    this.handlers.clear(); // handlers are all registered by now
     const topics = [...this.messageHandlers.keys()].filter((pattern) => !pattern.startsWith(PREPARE_PREFIX));
     if (topics.length === 0) return;
     this.handle = await this.options.gateway.consume({
       groupId: this.consumer,
       topics,
-      partitionsConcurrently: this.options.partitionsConcurrently,
+      // Every partition's batch of a fetch at once, so that they share chunks (onBatch).
+      partitionsConcurrently: this.options.partitionsConcurrently ?? 64,
       onBatch: (batch, controls) => this.onBatch(batch, controls),
     });
     this.options.logger.info({ consumer: this.consumer, topics }, 'consuming');
   }
 
-  private async onBatch(batch: ConsumedBatch, controls: BatchControls): Promise<void> {
+  /**
+   * kafkajs hands over the batches of one fetch (one per partition) at the same moment: they are
+   * gathered and processed together, so that a chunk, and its transaction, spans partitions.
+   */
+  private onBatch(batch: ConsumedBatch, controls: BatchControls): Promise<void> {
+    const receivedAt = Date.now();
+    const fetchDelay = consumerFetchDelay.labels({ consumer: this.consumer, topic: batch.topic });
+    for (const m of batch.messages) if (m.timestamp) fetchDelay.observe((receivedAt - m.timestamp) / 1000);
+    return new Promise<void>((resolve, reject) => {
+      if (!this.gathering) {
+        const group: GatheredBatch[] = (this.gathering = []);
+        setImmediate(() => {
+          this.gathering = undefined;
+          this.processBatches(group).then(
+            () => group.forEach((b) => b.resolve()),
+            (error) => group.forEach((b) => b.reject(error)),
+          );
+        });
+      }
+      this.gathering.push({ batch, controls, receivedAt, resolve, reject });
+    });
+  }
+
+  /**
+   * Cuts the gathered batches into chunks of `batchSize` messages, each partition's messages in
+   * order; each chunk is one transaction, after which each partition in it commits its offset.
+   */
+  private async processBatches(group: GatheredBatch[]): Promise<void> {
+    const entries = group.flatMap((member) => member.batch.messages.map((message) => ({ message, member })));
     const size = this.options.batchSize;
-    for (let i = 0; i < batch.messages.length; i += size) {
-      if (!controls.active()) return; // the rest is redelivered to whoever owns the partition next
-      const chunk = batch.messages.slice(i, i + size);
-      if (this.options.gate) await this.held(controls, this.options.gate);
-      if (!controls.active()) return;
+    for (let i = 0; i < entries.length; i += size) {
+      if (this.options.gate) await this.held(entries[i].member.controls, this.options.gate);
+      // A partition no longer ours (shutdown, rebalance) is left to whoever owns it next.
+      const slice = entries.slice(i, i + size).filter((e) => e.member.controls.active());
+      if (slice.length === 0) continue;
+      const chunk = slice.map((e) => e.message);
+      const members = [...new Set(slice.map((e) => e.member))];
       const timer = consumerBatchSeconds.startTimer({ consumer: this.consumer });
-      await this.processChunk(chunk, controls);
+      await this.processChunk(chunk, {
+        active: () => members.every((m) => m.controls.active()),
+        heartbeat: () => members[0].controls.heartbeat(),
+      });
       timer();
       await this.options.afterCommit?.(chunk);
-      const last = chunk[chunk.length - 1].offset;
-      await controls.commit(last);
-      await controls.heartbeat();
-      consumerLag.set(
-        { consumer: this.consumer, topic: batch.topic, partition: String(batch.partition) },
-        Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)),
-      );
+      const last = new Map<GatheredBatch, string>();
+      for (const e of slice) last.set(e.member, e.message.offset);
+      // Called together: the gateway sends them as one request.
+      await Promise.all(members.map((m) => m.controls.commit(last.get(m)!)));
+      const committedAt = Date.now();
+      for (const e of slice) {
+        consumerCommitDelay.observe({ consumer: this.consumer, topic: e.message.topic }, (committedAt - e.member.receivedAt) / 1000);
+      }
+      await members[0].controls.heartbeat();
+      for (const m of members) {
+        consumerLag.set(
+          { consumer: this.consumer, topic: m.batch.topic, partition: String(m.batch.partition) },
+          Math.max(0, Number(BigInt(m.batch.highWatermark) - BigInt(last.get(m)!) - 1n)),
+        );
+      }
     }
   }
 
   /** Waits at the gate, heartbeating so the group keeps this member while it waits. */
-  private async held(controls: BatchControls, gate: ConsumerGate): Promise<void> {
+  private async held(controls: Pick<BatchControls, 'heartbeat'>, gate: ConsumerGate): Promise<void> {
     const heartbeat = setInterval(() => void controls.heartbeat().catch(() => undefined), 3_000);
     try {
       await gate.wait();
@@ -191,11 +267,11 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async processChunk(messages: ConsumedMessage[], controls: BatchControls): Promise<void> {
+  private async processChunk(messages: ConsumedMessage[], controls: ChunkControls): Promise<void> {
     await this.processDecoded(messages.map((m) => this.decode(m)), controls);
   }
 
-  private async processDecoded(decoded: Decoded[], controls: BatchControls): Promise<void> {
+  private async processDecoded(decoded: Decoded[], controls: ChunkControls): Promise<void> {
     let attempts = 0;
     let outages = 0;
     for (;;) {
@@ -303,7 +379,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
    * holds are skipped (a redelivery repeats no model call). Heartbeats keep the group membership
    * while calls take long.
    */
-  private async prepare(decoded: Decoded[], controls: BatchControls): Promise<void> {
+  private async prepare(decoded: Decoded[], controls: ChunkControls): Promise<void> {
     const pending = decoded.filter(
       (d) => !d.prepared && !d.failure && d.envelope && this.getHandlerByPattern(preparePattern(d.message.topic)),
     );
@@ -452,7 +528,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     } catch (error) {
       return { ...base, failure: new PermanentError('INVALID_JSON', `value is not JSON: ${errorMessage(error)}`) };
     }
-    const parsed = EVENT_CATALOG[envelope.type].schema.safeParse(json);
+    const parsed = eventDataSchema(envelope.type).safeParse(json);
     if (!parsed.success) {
       return { ...base, failure: new PermanentError('SCHEMA_VIOLATION', errorMessage(parsed.error)) };
     }

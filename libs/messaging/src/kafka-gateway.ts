@@ -2,6 +2,9 @@ import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type LogEntr
 import type { Logger } from 'pino';
 import type { TopicSpec } from '@troupe/contracts';
 import { backoffDelay, sleep } from './errors';
+import { fixKafkajsRequestQueue } from './kafkajs-request-queue-fix';
+
+fixKafkajsRequestQueue();
 
 /** A message as a consumer sees it: headers decoded to strings. */
 export interface ConsumedMessage {
@@ -11,6 +14,8 @@ export interface ConsumedMessage {
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** The Kafka timestamp (ms since the epoch): when the producer sent it. */
+  timestamp?: number;
 }
 
 export interface ProducedMessage {
@@ -151,10 +156,26 @@ export class KafkajsGateway implements KafkaGateway {
         allowAutoTopicCreation: false,
         sessionTimeout: 30_000,
         heartbeatInterval: 3_000,
-        maxWaitTimeInMs: 250,
+        // How long the broker holds a fetch that finds nothing: data ends the wait at once, so this
+        // only sets how often an idle consumer asks (and how long a stop waits for the fetch in flight).
+        maxWaitTimeInMs: 1_000,
       });
       current = consumer;
       this.consumers.add(consumer);
+      // Offsets committed in the same tick (the partitions of one chunk) go in one request.
+      let pending: { offsets: { topic: string; partition: number; offset: string }[]; sent: Promise<void> } | undefined;
+      const commitSoon = (offset: { topic: string; partition: number; offset: string }): Promise<void> => {
+        if (!pending) {
+          const offsets: { topic: string; partition: number; offset: string }[] = [];
+          const sent = Promise.resolve().then(() => {
+            pending = undefined;
+            return consumer.commitOffsets(offsets);
+          });
+          pending = { offsets, sent };
+        }
+        pending.offsets.push(offset);
+        return pending.sent;
+      };
       // kafkajs restarts a crashed consumer only after errors it deems retriable. After any other
       // (an error out of a batch handler, a stale group generation after a rebalance under load:
       // tulios/kafkajs#1466) it stays stopped for good while the process still looks healthy.
@@ -187,6 +208,7 @@ export class KafkajsGateway implements KafkaGateway {
               key: m.key ? m.key.toString('utf8') : null,
               value: m.value,
               headers: decodeHeaders(m.headers),
+              timestamp: Number(m.timestamp),
             })),
           };
           try {
@@ -198,9 +220,7 @@ export class KafkajsGateway implements KafkaGateway {
                 // the next fetch would start from the same offset again, and every message of the
                 // partition would be read, and skipped by the inbox, over and over).
                 resolveOffset(lastOffset);
-                await consumer.commitOffsets([
-                  { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
-                ]);
+                await commitSoon({ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() });
               },
             });
           } catch (err) {

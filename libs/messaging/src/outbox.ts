@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_CATALOG, envelopeToHeaders, eventTime, type Envelope, type OutgoingEvent } from '@troupe/contracts';
+import { afterCommit } from '@troupe/persistence';
 import { traceHeaders } from '@troupe/telemetry';
-import type { EntityManager } from 'typeorm';
+import { eventDataSchema } from './event-schemas';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /** A row of a service's outbox table: one Kafka message, complete with headers. */
 export interface OutboxRecord {
@@ -27,7 +29,7 @@ export interface EventOrigin {
  */
 export function toOutboxRecord(event: OutgoingEvent, origin: EventOrigin): OutboxRecord {
   const entry = EVENT_CATALOG[event.type];
-  const data = entry.schema.parse(event.data) as { jobId: string; tenantId: string };
+  const data = eventDataSchema(event.type).parse(event.data) as { jobId: string; tenantId: string };
   const envelope: Envelope = {
     id: randomUUID(),
     source: `troupe/${origin.service}`,
@@ -48,7 +50,27 @@ export function toOutboxRecord(event: OutgoingEvent, origin: EventOrigin): Outbo
   };
 }
 
-/** Inserts outbox rows in one statement, inside the caller's transaction. */
+const committedListeners = new Map<DataSource, Set<() => void>>();
+
+/**
+ * Calls `listener` each time a transaction of `dataSource` that appended outbox rows has committed
+ * (in this process): how the relay wakes at once. Returns the unsubscribe function.
+ */
+export function whenOutboxCommits(dataSource: DataSource, listener: () => void): () => void {
+  const listeners = committedListeners.get(dataSource) ?? new Set<() => void>();
+  committedListeners.set(dataSource, listeners);
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0) committedListeners.delete(dataSource);
+  };
+}
+
+function outboxCommitted(dataSource: DataSource): void {
+  committedListeners.get(dataSource)?.forEach((listener) => listener());
+}
+
+/** Inserts outbox rows in one statement, inside the caller's transaction; the relay wakes once it commits. */
 export async function appendToOutbox(manager: EntityManager, records: OutboxRecord[]): Promise<void> {
   if (records.length === 0) return;
   const params: unknown[] = [];
@@ -58,4 +80,5 @@ export async function appendToOutbox(manager: EntityManager, records: OutboxReco
     return `($${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n})`;
   });
   await manager.query(`INSERT INTO outbox (id, topic, key, headers, value) VALUES ${rows.join(', ')}`, params);
+  afterCommit(manager, () => outboxCommitted(manager.connection));
 }

@@ -29,7 +29,7 @@ export class PollingLoop {
     this.loop = this.run();
   }
 
-  /** New work is there (a NOTIFY arrived): end the pause now, or skip the next one if a pass is running. */
+  /** New work is there (a commit wrote it): end the pause now, or skip the next one if a pass is running. */
   poke(): void {
     this.poked = true;
     this.wake?.();

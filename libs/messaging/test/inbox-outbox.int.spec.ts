@@ -327,8 +327,6 @@ describe('dead letters', () => {
 
     const relay = new OutboxRelay({
       service: SERVICE,
-      schema,
-      databaseUrl: db.url,
       dataSource,
       gateway,
       logger,
@@ -367,6 +365,24 @@ describe('dead letters', () => {
 });
 
 describe('transactional outbox', () => {
+  it('given a running relay that would not poll for a minute, when a transaction appends outbox rows and commits, then the relay is woken and publishes them', async () => {
+    const relay = new OutboxRelay({ service: SERVICE, dataSource, gateway, logger, batchSize: 100, pollIntervalMs: 60_000 });
+    await relay.start();
+    const jobId = randomUUID();
+    await dataSource.transaction(async (manager) => {
+      await manager.query(`INSERT INTO effects (job_id, reason) VALUES ($1, 'woken')`, [jobId]);
+      await appendToOutbox(manager, [
+        toOutboxRecord(
+          { type: JOB_FAILED_V1, data: { jobId, tenantId: 'acme', stage: 'test', code: 'TEST', reason: 'wake-up' } },
+          { service: 'test', correlationId: jobId },
+        ),
+      ]);
+    });
+    // Far sooner than the poll: only the wake-up after the commit can have published it.
+    await readTopicUntil('troupe.job.failed', (ms) => ms.some((m) => m.key?.toString() === jobId), 20_000);
+    await relay.stop();
+  });
+
   it('given a business write whose service crashed before publishing, when a relay starts, then the event is published with its trace context', async () => {
     const jobId = randomUUID();
     // The business write and its event commit together; no relay is running (the "crash").
@@ -382,13 +398,11 @@ describe('transactional outbox', () => {
 
     const relay = new OutboxRelay({
       service: SERVICE,
-      schema,
-      databaseUrl: db.url,
       dataSource,
       gateway,
       logger,
       batchSize: 100,
-      pollIntervalMs: 5_000, // NOTIFY or the start-up pass must publish it, not the poll
+      pollIntervalMs: 5_000, // the start-up pass must publish it, not the poll
     });
     await relay.start();
     const seen = await readTopicUntil('troupe.job.failed', (ms) => ms.some((m) => m.key?.toString() === jobId));

@@ -6,7 +6,7 @@ import {
   WorkflowDefinitionSchema,
   type Envelope,
 } from '@troupe/contracts';
-import { createServiceDataSource, messagingTablesMigration, migrate } from '@troupe/persistence';
+import { createServiceDataSource, messagingMigrations, migrate } from '@troupe/persistence';
 import { createTestDatabase, KAFKA_BROKERS, testKafka, waitFor } from '@troupe/testing';
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
@@ -37,7 +37,7 @@ beforeAll(async () => {
     schema,
     url: db.url,
     entities: [],
-    migrations: [messagingTablesMigration(schema)],
+    migrations: messagingMigrations(schema),
   });
   await migrate(dataSource, schema);
   await dataSource.query(`CREATE TABLE ${schema}.effects (id bigserial PRIMARY KEY, job_id text NOT NULL)`);

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { quoteIdent } from './data-source';
 
-/** The NOTIFY channel the outbox relay of `schema` listens on. */
+/** The NOTIFY channel the outbox relay of `schema` listened on before 1765200000000 (below). */
 export function outboxChannel(schema: string): string {
   return `troupe_outbox_${schema}`;
 }
@@ -10,8 +10,8 @@ export function outboxChannel(schema: string): string {
  * Outbox and inbox tables in a service's schema. Every service includes this migration first.
  *
  * - outbox: events written in the same transaction as the state change that caused them; the relay
- *   publishes unsent rows in `seq` order and marks them sent. A statement-level trigger NOTIFYs the
- *   relay at commit.
+ *   publishes unsent rows in `seq` order and marks them sent. (A statement-level trigger NOTIFYed the
+ *   relay at commit, until `outboxWithoutNotifyMigration` removed it.)
  * - inbox: one row per (consumer, event id) processed, written in the handler's transaction, so a
  *   redelivered event is recognised and skipped.
  */
@@ -88,7 +88,36 @@ export function messagingCancellationsMigration(schema: string): new () => Migra
   };
 }
 
-/** The messaging migrations every service runs before its own, in order. */
+/**
+ * Drops the outbox's NOTIFY trigger: the relay is now woken in its own process right after a commit
+ * that wrote outbox rows (`afterCommit`), with polling as the fallback. A transaction that NOTIFYs
+ * holds a cluster-wide lock from its pre-commit to the end of its commit (WAL flush included), so
+ * with a NOTIFY in every business transaction all of them committed one at a time
+ * (docs/adr/0009-in-process-wake-ups.md).
+ */
+export function outboxWithoutNotifyMigration(schema: string): new () => MigrationInterface {
+  const s = quoteIdent(schema);
+  const channel = outboxChannel(schema);
+  return class OutboxWithoutNotify1765200000000 implements MigrationInterface {
+    name = 'OutboxWithoutNotify1765200000000';
+
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`DROP TRIGGER IF EXISTS outbox_notify ON ${s}.outbox`);
+      await q.query(`DROP FUNCTION IF EXISTS ${s}.outbox_notify()`);
+    }
+
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`
+        CREATE FUNCTION ${s}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('${channel}', ''); RETURN NULL; END $$`);
+      await q.query(`
+        CREATE TRIGGER outbox_notify AFTER INSERT ON ${s}.outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.outbox_notify()`);
+    }
+  };
+}
+
+/** Every migration of the shared messaging tables (outbox, inbox, cancelled jobs), in order: services list them first. */
 export function messagingMigrations(schema: string): (new () => MigrationInterface)[] {
-  return [messagingTablesMigration(schema), messagingCancellationsMigration(schema)];
+  return [messagingTablesMigration(schema), messagingCancellationsMigration(schema), outboxWithoutNotifyMigration(schema)];
 }

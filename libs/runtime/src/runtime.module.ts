@@ -130,6 +130,7 @@ export class TroupeRuntimeModule {
               url: config.DATABASE_URL,
               entities: definition.entities,
               migrations: [...messagingMigrations(schema), ...definition.migrations],
+              poolSize: config.TROUPE_DB_POOL_SIZE,
             });
             const applied = await migrate(dataSource, schema);
             if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -155,8 +156,6 @@ export class TroupeRuntimeModule {
           useFactory: (config: CommonConfig, logger: Logger, dataSource: DataSource, gateway: KafkaGateway) =>
             new OutboxRelay({
               service: definition.service,
-              schema,
-              databaseUrl: config.DATABASE_URL,
               dataSource,
               gateway,
               logger,

@@ -13,10 +13,14 @@ const UNTRACED_PATHS = ['/health', '/ready', '/metrics'];
 /**
  * Starts the OpenTelemetry Node SDK. Must run before NestJS, pg and http are loaded so that their
  * instrumentation applies. The exporter follows the standard `OTEL_*` variables (OTLP to
- * http://localhost:4318 by default, as Jaeger accepts; `OTEL_TRACES_EXPORTER=none` turns it off).
+ * http://localhost:4318 by default, as Jaeger accepts; `OTEL_TRACES_EXPORTER=none` turns tracing off:
+ * the SDK is then not started at all).
  */
 export function startTelemetry(options: { serviceName: string; serviceVersion?: string; traceExporter?: SpanExporter }): void {
   if (sdk) return;
+  // Tracing off: no SDK at all. Started without an exporter it would still patch http and pg and
+  // run their hooks on every request and query, for spans nobody keeps.
+  if (!options.traceExporter && tracesExporters().every((name) => name === 'none')) return;
   if (process.env.OTEL_LOG_LEVEL === undefined) diag.setLogger({ ...console, verbose() {}, debug() {}, info() {} }, DiagLogLevel.WARN);
   sdk = new NodeSDK({
     resource: resourceFromAttributes({
@@ -35,6 +39,12 @@ export function startTelemetry(options: { serviceName: string; serviceVersion?: 
     ],
   });
   sdk.start();
+}
+
+/** `OTEL_TRACES_EXPORTER` as a list; empty when unset (the SDK then exports OTLP). */
+function tracesExporters(): string[] {
+  const names = (process.env.OTEL_TRACES_EXPORTER ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  return names.length > 0 ? names : ['otlp'];
 }
 
 /** Flushes pending spans; called on shutdown. */

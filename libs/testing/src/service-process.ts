@@ -17,14 +17,21 @@ export class ServiceProcess {
     readonly name: string,
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
+    /** Extra `node` flags, e.g. `--cpu-prof` for the benchmark's profiles. */
+    private readonly nodeArgs: string[] = [],
   ) {}
+
+  /** The process id while it runs (the benchmark reads its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [resolve(repoRoot, `services/${this.name}/dist/main.js`)], {
+    const child = spawn(process.execPath, [...this.nodeArgs, resolve(repoRoot, `services/${this.name}/dist/main.js`)], {
       cwd: repoRoot,
       env: { ...process.env, ...this.env, PORT: String(this.port), TROUPE_HTTP_HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -37,7 +37,8 @@ export const DeliveryConfigSchema = CommonConfigSchema.extend({
       const problem = allowlistProblem(spec);
       if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
     }),
-  TROUPE_DELIVERY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  /** How often due retries are looked for; new deliveries wake the dispatcher at their commit. */
+  TROUPE_DELIVERY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** Webhooks sent at once by one replica. */
   TROUPE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { appendToOutbox, BatchInsert, type MessageContext, type OutboxRecord } from '@troupe/messaging';
-import { DataSource } from 'typeorm';
+import { afterCommit } from '@troupe/persistence';
+import { DataSource, type EntityManager } from 'typeorm';
 
 export type DeliveryOutcome = 'validated' | 'rejected' | 'failed' | 'cancelled';
 
@@ -66,7 +67,23 @@ interface ClaimedRow {
 
 @Injectable()
 export class DeliveriesRepository {
+  private readonly scheduledListeners = new Set<() => void>();
+  private readonly wakeRegistered = new WeakSet<EntityManager>();
+
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Calls `listener` after each commit in this process that made deliveries due (the dispatcher wakes). */
+  whenScheduled(listener: () => void): () => void {
+    this.scheduledListeners.add(listener);
+    return () => this.scheduledListeners.delete(listener);
+  }
+
+  /** Once per transaction: its commit makes the new deliveries visible to the dispatcher. */
+  private wakeAfterCommit(manager: EntityManager): void {
+    if (this.wakeRegistered.has(manager)) return;
+    this.wakeRegistered.add(manager);
+    afterCommit(manager, () => this.scheduledListeners.forEach((listener) => listener()));
+  }
 
   /**
    * Schedules a delivery in the handler's chunk transaction (one statement for the chunk); a
@@ -84,6 +101,7 @@ export class DeliveriesRepository {
           ),
       )
       .add([d.id, d.jobId, d.tenantId, d.url, d.outcome, JSON.stringify(d.payload), JSON.stringify(d.traceHeaders)]);
+    this.wakeAfterCommit(ctx.manager);
   }
 
   /**
@@ -163,6 +181,7 @@ export class DeliveriesRepository {
       [jobId, tenantId],
     );
     if (rows.length > 0) {
+      this.wakeAfterCommit(ctx.manager);
       await ctx.manager.query(
         `UPDATE webhook_targets SET disabled_at = NULL, disabled_reason = NULL, updated_at = now()
           WHERE tenant_id = $1 AND url = ANY($2::text[])`,
@@ -205,30 +224,51 @@ export class DeliveriesRepository {
     }));
   }
 
-  /** Records attempts, moves each delivery on, and writes the resulting events, in one transaction. */
+  /**
+   * Records attempts, moves each delivery on, and writes the resulting events, in one transaction
+   * of a few statements whatever the number of deliveries.
+   */
   async recordAttempts(attempts: AttemptRecord[], events: OutboxRecord[]): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      for (const a of attempts) {
-        if (a.sent) {
-          await manager.query(
-            `INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, latency_ms) VALUES ($1, $2, $3, $4, $5)`,
-            [a.deliveryId, a.attempt, a.statusCode ?? null, a.error ?? null, a.latencyMs],
-          );
-        }
+      const sent = attempts.filter((a) => a.sent);
+      if (sent.length > 0) {
         await manager.query(
-          `UPDATE deliveries SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), locked_until = NULL,
-                                 attempts = CASE WHEN $6 THEN attempts ELSE attempts - 1 END,
-                                 last_error = $4, last_code = $5, updated_at = now()
-            WHERE id = $1`,
-          [a.deliveryId, a.status, a.nextAttemptAt ?? null, a.error ?? null, a.code ?? null, a.sent],
+          `INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, latency_ms)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::real[])`,
+          [
+            sent.map((a) => a.deliveryId),
+            sent.map((a) => a.attempt),
+            sent.map((a) => a.statusCode ?? null),
+            sent.map((a) => a.error ?? null),
+            sent.map((a) => a.latencyMs),
+          ],
         );
-        if (a.disable) {
-          await manager.query(
-            `INSERT INTO webhook_targets (tenant_id, url, disabled_at, disabled_reason) VALUES ($1, $2, now(), $3)
-             ON CONFLICT (tenant_id, url) DO UPDATE SET disabled_at = now(), disabled_reason = $3, updated_at = now()`,
-            [a.disable.tenantId, a.disable.url, a.disable.reason],
-          );
-        }
+      }
+      if (attempts.length > 0) {
+        await manager.query(
+          `UPDATE deliveries d SET status = u.status, next_attempt_at = COALESCE(u.next_attempt_at, d.next_attempt_at),
+                                   locked_until = NULL, attempts = CASE WHEN u.sent THEN d.attempts ELSE d.attempts - 1 END,
+                                   last_error = u.error, last_code = u.code, updated_at = now()
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::bool[])
+                  AS u(id, status, next_attempt_at, error, code, sent)
+            WHERE d.id = u.id`,
+          [
+            attempts.map((a) => a.deliveryId),
+            attempts.map((a) => a.status),
+            attempts.map((a) => a.nextAttemptAt ?? null),
+            attempts.map((a) => a.error ?? null),
+            attempts.map((a) => a.code ?? null),
+            attempts.map((a) => a.sent),
+          ],
+        );
+      }
+      for (const a of attempts) {
+        if (!a.disable) continue; // a 410: rare
+        await manager.query(
+          `INSERT INTO webhook_targets (tenant_id, url, disabled_at, disabled_reason) VALUES ($1, $2, now(), $3)
+           ON CONFLICT (tenant_id, url) DO UPDATE SET disabled_at = now(), disabled_reason = $3, updated_at = now()`,
+          [a.disable.tenantId, a.disable.url, a.disable.reason],
+        );
       }
       await appendToOutbox(manager, events);
     });

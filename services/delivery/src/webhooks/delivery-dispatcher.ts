@@ -8,12 +8,14 @@ import { DeliveryService } from './delivery.service';
 import { WebhookSender } from './webhook-sender';
 
 /**
- * Sends due webhooks: claims a batch, sends it concurrently, records the outcomes. Polls the
- * deliveries table, so the schedule survives restarts and replicas share it.
+ * Sends due webhooks: claims a batch, sends it concurrently, records the outcomes. Woken right after
+ * a commit of this process that made deliveries due; polls the deliveries table for retries coming
+ * due and other replicas' work, so the schedule survives restarts and replicas share it.
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly loop: PollingLoop;
+  private unsubscribe?: () => void;
 
   constructor(
     private readonly deliveries: DeliveriesRepository,
@@ -30,10 +32,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   }
 
   onApplicationBootstrap() {
+    this.unsubscribe = this.deliveries.whenScheduled(() => this.loop.poke());
     this.loop.start();
   }
 
   async beforeApplicationShutdown() {
+    this.unsubscribe?.();
     await this.loop.stop(); // the batch in flight is recorded before the database closes
     this.sender.close();
   }

@@ -24,13 +24,34 @@ export interface TimelineRow {
   summary: string;
 }
 
+interface NewJobWrite {
+  job: NewJob;
+  requested: OutboxRecord;
+  timeline: TimelineRow;
+}
+
+interface QueuedJobWrite extends NewJobWrite {
+  resolve: (result: { job: JobEntity; created: boolean }) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most jobs one create transaction writes: a few statements, whatever the number. */
+const MAX_JOBS_PER_TRANSACTION = 500;
+
 @Injectable()
 export class JobsRepository {
+  private readonly queued: QueuedJobWrite[] = [];
+  private writing = false;
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
    * Inserts the job, its first timeline entry and its outbox event in one transaction. With an
    * idempotency key already used by the tenant, inserts nothing and returns the existing job.
+   *
+   * Requests that arrive while a create transaction is in flight are written together in the next
+   * one (group commit): each caller still returns only after the commit that holds its job, and a
+   * request arriving alone is written at once.
    */
   async create(
     job: NewJob,
@@ -38,39 +59,86 @@ export class JobsRepository {
     timeline: TimelineRow,
     inTransaction?: EntityManager,
   ): Promise<{ job: JobEntity; created: boolean }> {
-    const write = async (manager: EntityManager) => {
-      const inserted: { id: string }[] = await manager.query(
-        `INSERT INTO jobs (id, tenant_id, workflow_id, workflow_version, status, status_rank, input, webhook_url,
-                           metadata, idempotency_key, request_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'requested', 0, $5, $6, $7, $8, $9, $10, $10)
-         ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING
-         RETURNING id`,
-        [
-          job.id,
-          job.tenantId,
-          job.workflowId,
-          job.workflowVersion,
-          JSON.stringify(job.input),
-          job.webhookUrl,
-          JSON.stringify(job.metadata),
-          job.idempotencyKey,
-          job.requestHash,
-          // Millisecond precision, like the list cursor that carries it.
-          new Date(),
-        ],
-      );
-      if (inserted.length === 0) {
-        const existing = await manager.findOneByOrFail(JobEntity, {
-          tenantId: job.tenantId,
-          idempotencyKey: job.idempotencyKey!,
-        });
-        return { job: existing, created: false };
+    if (inTransaction) return (await this.writeJobs(inTransaction, [{ job, requested, timeline }]))[0];
+    return new Promise((resolve, reject) => {
+      this.queued.push({ job, requested, timeline, resolve, reject });
+      void this.writeQueued();
+    });
+  }
+
+  private async writeQueued(): Promise<void> {
+    if (this.writing) return; // the write in flight picks these up when it is done
+    this.writing = true;
+    try {
+      while (this.queued.length > 0) {
+        const batch = this.queued.splice(0, MAX_JOBS_PER_TRANSACTION);
+        try {
+          const results = await this.dataSource.transaction((manager) => this.writeJobs(manager, batch));
+          batch.forEach((write, i) => write.resolve(results[i]));
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0].reject(error);
+            continue;
+          }
+          // One bad job must not fail the others: each on its own then.
+          await Promise.all(
+            batch.map((write) =>
+              this.dataSource.transaction((manager) => this.writeJobs(manager, [write])).then(([r]) => write.resolve(r), write.reject),
+            ),
+          );
+        }
       }
-      await this.appendTimeline(manager, job.id, timeline);
-      await appendToOutbox(manager, [requested]);
-      return { job: await manager.findOneByOrFail(JobEntity, { id: job.id }), created: true };
-    };
-    return inTransaction ? write(inTransaction) : this.dataSource.transaction(write);
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Jobs, timeline entries and outbox events in one statement each; existing idempotency keys win. */
+  private async writeJobs(manager: EntityManager, writes: NewJobWrite[]): Promise<{ job: JobEntity; created: boolean }[]> {
+    const jobs = writes.map((w) => w.job);
+    // Millisecond precision, like the list cursor that carries it.
+    const now = new Date();
+    const inserted: { id: string }[] = await manager.query(
+      `INSERT INTO jobs (id, tenant_id, workflow_id, workflow_version, status, status_rank, input, webhook_url,
+                         metadata, idempotency_key, request_hash, created_at, updated_at)
+       SELECT j.id, j.tenant_id, j.workflow_id, j.workflow_version, 'requested', 0, j.input, j.webhook_url,
+              j.metadata, j.idempotency_key, j.request_hash, $10, $10
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::text[])
+              AS j(id, tenant_id, workflow_id, workflow_version, input, webhook_url, metadata, idempotency_key, request_hash)
+       ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING
+       RETURNING id`,
+      [
+        jobs.map((j) => j.id),
+        jobs.map((j) => j.tenantId),
+        jobs.map((j) => j.workflowId),
+        jobs.map((j) => j.workflowVersion),
+        jobs.map((j) => JSON.stringify(j.input)),
+        jobs.map((j) => j.webhookUrl),
+        jobs.map((j) => JSON.stringify(j.metadata)),
+        jobs.map((j) => j.idempotencyKey),
+        jobs.map((j) => j.requestHash),
+        now,
+      ],
+    );
+    const created = new Set(inserted.map((r) => r.id));
+    const fresh = writes.filter((w) => created.has(w.job.id));
+    if (fresh.length > 0) {
+      await this.appendTimeline(manager, fresh.map((w) => ({ jobId: w.job.id, row: w.timeline })));
+      await appendToOutbox(manager, fresh.map((w) => w.requested));
+    }
+    const replays = writes.filter((w) => !created.has(w.job.id));
+    const existing =
+      replays.length === 0
+        ? []
+        : await manager.find(JobEntity, {
+            where: replays.map((w) => ({ tenantId: w.job.tenantId, idempotencyKey: w.job.idempotencyKey! })),
+          });
+    return writes.map((w) => {
+      if (created.has(w.job.id)) return { job: newJobEntity(w.job, now), created: true };
+      const job = existing.find((e) => e.tenantId === w.job.tenantId && e.idempotencyKey === w.job.idempotencyKey);
+      if (!job) throw new Error(`job ${w.job.id}: neither inserted nor found by its idempotency key`);
+      return { job, created: false };
+    });
   }
 
   /**
@@ -128,11 +196,42 @@ export class JobsRepository {
     return query.getMany();
   }
 
-  private async appendTimeline(manager: EntityManager, jobId: string, row: TimelineRow): Promise<void> {
+  private async appendTimeline(manager: EntityManager, entries: { jobId: string; row: TimelineRow }[]): Promise<void> {
     await manager.query(
-      `INSERT INTO job_events (event_id, job_id, type, source, time, summary) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO job_events (event_id, job_id, type, source, time, summary)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
        ON CONFLICT (event_id) DO NOTHING`,
-      [row.eventId, jobId, row.type, row.source, row.time, row.summary],
+      [
+        entries.map((e) => e.row.eventId),
+        entries.map((e) => e.jobId),
+        entries.map((e) => e.row.type),
+        entries.map((e) => e.row.source),
+        entries.map((e) => e.row.time),
+        entries.map((e) => e.row.summary),
+      ],
     );
   }
+}
+
+/** The row just inserted, as the entity (no read back: every column is known). */
+function newJobEntity(job: NewJob, createdAt: Date): JobEntity {
+  return Object.assign(new JobEntity(), {
+    id: job.id,
+    tenantId: job.tenantId,
+    workflowId: job.workflowId,
+    workflowVersion: job.workflowVersion,
+    status: 'requested',
+    statusRank: 0,
+    outcome: null,
+    input: job.input,
+    webhookUrl: job.webhookUrl,
+    metadata: job.metadata,
+    result: null,
+    errors: null,
+    costUsd: null,
+    idempotencyKey: job.idempotencyKey,
+    requestHash: job.requestHash,
+    createdAt,
+    updatedAt: createdAt,
+  });
 }
