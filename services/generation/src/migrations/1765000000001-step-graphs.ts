@@ -2,7 +2,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The durable state of every job's step graph:
- * - `job_runs`: one row per job: the job's context (as it arrived with job.classified), its
+ * - `workflow_snapshots`: each distinct pinned workflow snapshot once, by digest (jobs are many,
+ *   workflow versions few);
+ * - `job_runs`: one row per job: the job's context (as it arrived with job.classified, its
+ *   workflow by digest), its
  *   generation attempt and repair state, its status, and the cost of every step run so far;
  * - `job_steps`: one row per job and step, the step's latest run: `pending` (scheduled and leased
  *   to the executor of one generation process until `lease_until`), `completed` with its output,
@@ -15,6 +18,7 @@ export class StepGraphs1765000000001 implements MigrationInterface {
   name = 'StepGraphs1765000000001';
 
   async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE workflow_snapshots (digest text PRIMARY KEY, snapshot text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
     await q.query(`
       CREATE TABLE job_runs (
         job_id              uuid PRIMARY KEY,
@@ -23,6 +27,7 @@ export class StepGraphs1765000000001 implements MigrationInterface {
         status              text NOT NULL CHECK (status IN ('running', 'generated', 'failed', 'cancelled')),
         attempt             int NOT NULL DEFAULT 1,
         context             text NOT NULL,
+        workflow_digest     text NOT NULL REFERENCES workflow_snapshots (digest),
         repair              jsonb,
         previous_errors     jsonb,
         trace_headers       jsonb NOT NULL DEFAULT '{}',
@@ -55,5 +60,6 @@ export class StepGraphs1765000000001 implements MigrationInterface {
     await q.query(`ALTER TABLE generations DROP COLUMN step_id`);
     await q.query(`DROP TABLE job_steps`);
     await q.query(`DROP TABLE job_runs`);
+    await q.query(`DROP TABLE workflow_snapshots`);
   }
 }

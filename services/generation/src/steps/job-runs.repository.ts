@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { FailureReason, JobClassifiedV1, RepairState, StepResult } from '@troupe/contracts';
-import { BatchInsert, type DeferredWrite } from '@troupe/messaging';
+import { createHash } from 'node:crypto';
+import type { DeferredWrite } from '@troupe/messaging';
+import { afterCommit } from '@troupe/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AttemptRow, RunStatus, StepWrite } from './graph-progress';
 import type { StepRow } from './job-run';
@@ -26,6 +28,11 @@ export interface FinishedWrite {
   stepId: string;
   run: number;
   result: StepResult;
+  /**
+   * Keep the output and result in the row: a later transaction reads them (downstream steps, the
+   * output mapping). A one-step graph's result is used at once, by the transaction recording it.
+   */
+  keep: boolean;
 }
 
 interface RunRow {
@@ -34,6 +41,7 @@ interface RunRow {
   status: RunStatus;
   attempt: number;
   context: string;
+  snapshot: string;
   repair: RepairState | null;
   previous_errors: FailureReason[] | null;
   trace_headers: Record<string, string>;
@@ -65,20 +73,23 @@ const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 const interval = (ms: number) => `${Math.max(0, Math.round(ms))} milliseconds`;
 
 /**
- * Every write of one transaction to the step graphs' tables, in a few statements whatever the
- * number of jobs (a consumer chunk, or a batch of finished steps): runs started or restarted,
- * step rows scheduled (leased to `leaseOwner`), skipped, failed or cancelled, run totals, and the
- * model attempts for cost accounting.
+ * Every write of one transaction to the step graphs' tables, in **one statement** whatever the
+ * number of jobs (a consumer chunk, or a batch of finished steps): runs started or restarted (with
+ * their workflow snapshot, stored once per distinct text), step rows scheduled (leased to
+ * `leaseOwner`), skipped, failed or cancelled, run totals, and the model attempts for cost
+ * accounting, as data-modifying CTEs.
  */
 export class GraphWrites implements DeferredWrite {
   private readonly runs = new Map<string, RunRecord>();
   private readonly steps = new Map<string, StepWrite>();
   private readonly totals = new Map<string, { status?: RunStatus; costUsd: number }>();
-  private readonly attempts = new BatchInsert('generations', GENERATION_COLUMNS);
+  private readonly attempts: unknown[][] = [];
 
   constructor(
     private readonly leaseOwner: string,
     private readonly leaseMs: number,
+    /** Digests of the snapshots known to be stored already (per process). */
+    private readonly storedSnapshots: Set<string> = new Set(),
   ) {}
 
   /** A new run, or a new attempt of an existing one (its context is kept). */
@@ -91,6 +102,7 @@ export class GraphWrites implements DeferredWrite {
   }
 
   total(jobId: string, change: { status?: RunStatus; costUsd: number }): void {
+    if (!change.status && change.costUsd === 0) return;
     const t = this.totals.get(jobId) ?? { costUsd: 0 };
     this.totals.set(jobId, { status: change.status ?? t.status, costUsd: t.costUsd + change.costUsd });
   }
@@ -98,7 +110,7 @@ export class GraphWrites implements DeferredWrite {
   attempt(row: AttemptRow): void {
     const a = row.attempt;
     const chosen = a.outcome === 'succeeded' && !!row.chosenModel && row.chosenModel.split('+').includes(a.model);
-    this.attempts.add([
+    this.attempts.push([
       row.jobId,
       row.tenantId,
       row.workflowId,
@@ -119,70 +131,88 @@ export class GraphWrites implements DeferredWrite {
   }
 
   async flush(manager: EntityManager): Promise<void> {
+    const params: unknown[] = [];
+    const $ = (value: unknown) => `$${params.push(value)}`;
+    const parts: string[] = [];
+    const newSnapshots = new Map<string, string>();
     if (this.runs.size > 0) {
       const r = [...this.runs.values()];
-      await manager.query(
-        `INSERT INTO job_runs (job_id, tenant_id, workflow_id, status, attempt, context, repair, previous_errors,
+      // A run started in this transaction takes its totals in the same row write (a CTE cannot update a row another CTE inserts).
+      const total = (id: string) => this.totals.get(id);
+      const contexts = r.map((x) => {
+        const { workflow, ...rest } = x.job;
+        const text = JSON.stringify(workflow);
+        const digest = createHash('sha1').update(text).digest('base64url');
+        if (!this.storedSnapshots.has(digest)) newSnapshots.set(digest, text);
+        return { digest, context: JSON.stringify(rest) };
+      });
+      if (newSnapshots.size > 0) {
+        parts.push(
+          `INSERT INTO workflow_snapshots (digest, snapshot)
+           SELECT * FROM unnest(${$([...newSnapshots.keys()])}::text[], ${$([...newSnapshots.values()])}::text[])
+           ON CONFLICT (digest) DO NOTHING`,
+        );
+      }
+      parts.push(
+        `INSERT INTO job_runs (job_id, tenant_id, workflow_id, status, attempt, context, workflow_digest, repair, previous_errors,
                                trace_headers, causation_id, cost_usd, attempt_started_at)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[],
-                              $9::jsonb[], $10::text[], $11::numeric[], $12::timestamptz[])
+         SELECT * FROM unnest(${$(r.map((x) => x.jobId))}::uuid[], ${$(r.map((x) => x.tenantId))}::text[],
+                              ${$(r.map((x) => x.job.workflow.id))}::text[], ${$(r.map((x) => total(x.jobId)?.status ?? x.status))}::text[],
+                              ${$(r.map((x) => x.attempt))}::int[], ${$(contexts.map((c) => c.context))}::text[],
+                              ${$(contexts.map((c) => c.digest))}::text[], ${$(r.map((x) => json(x.repair)))}::jsonb[],
+                              ${$(r.map((x) => json(x.previousErrors)))}::jsonb[], ${$(r.map((x) => JSON.stringify(x.traceHeaders)))}::jsonb[],
+                              ${$(r.map((x) => x.causationId ?? null))}::text[],
+                              ${$(r.map((x) => x.costUsd + (total(x.jobId)?.costUsd ?? 0)))}::numeric[],
+                              ${$(r.map((x) => x.attemptStartedAt.toISOString()))}::timestamptz[])
          ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, attempt = EXCLUDED.attempt, repair = EXCLUDED.repair,
            previous_errors = EXCLUDED.previous_errors, trace_headers = EXCLUDED.trace_headers,
            causation_id = EXCLUDED.causation_id, attempt_started_at = EXCLUDED.attempt_started_at, updated_at = now()`,
-        [
-          r.map((x) => x.jobId),
-          r.map((x) => x.tenantId),
-          r.map((x) => x.job.workflow.id),
-          r.map((x) => x.status),
-          r.map((x) => x.attempt),
-          r.map((x) => JSON.stringify(x.job)),
-          r.map((x) => json(x.repair)),
-          r.map((x) => json(x.previousErrors)),
-          r.map((x) => JSON.stringify(x.traceHeaders)),
-          r.map((x) => x.causationId ?? null),
-          r.map((x) => x.costUsd),
-          r.map((x) => x.attemptStartedAt.toISOString()),
-        ],
-      );
-      this.runs.clear();
+      ); // a restarted run keeps its cost: starting an attempt costs nothing
+      for (const x of r) this.totals.delete(x.jobId);
     }
     if (this.steps.size > 0) {
       const s = [...this.steps.values()];
-      await manager.query(
+      parts.push(
         `INSERT INTO job_steps (job_id, step_id, run, status, attempt, output, result, lease_owner, lease_until)
          SELECT u.job_id, u.step_id, u.run, u.status, u.attempt, u.output, u.result,
-                CASE WHEN u.status = 'pending' THEN $8::uuid END,
-                CASE WHEN u.status = 'pending' THEN now() + $9::interval END
-           FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
+                CASE WHEN u.status = 'pending' THEN ${$(this.leaseOwner)}::uuid END,
+                CASE WHEN u.status = 'pending' THEN now() + ${$(interval(this.leaseMs))}::interval END
+           FROM unnest(${$(s.map((x) => x.jobId))}::uuid[], ${$(s.map((x) => x.stepId))}::text[], ${$(s.map((x) => x.run))}::int[],
+                       ${$(s.map((x) => x.status))}::text[], ${$(s.map((x) => x.attempt))}::int[],
+                       ${$(s.map((x) => json(x.output)))}::jsonb[], ${$(s.map((x) => json(x.result)))}::jsonb[])
                 AS u(job_id, step_id, run, status, attempt, output, result)
          ON CONFLICT (job_id, step_id) DO UPDATE SET run = EXCLUDED.run, status = EXCLUDED.status, attempt = EXCLUDED.attempt,
            output = EXCLUDED.output, result = EXCLUDED.result, lease_owner = EXCLUDED.lease_owner,
            lease_until = EXCLUDED.lease_until, updated_at = now()`,
-        [
-          s.map((x) => x.jobId),
-          s.map((x) => x.stepId),
-          s.map((x) => x.run),
-          s.map((x) => x.status),
-          s.map((x) => x.attempt),
-          s.map((x) => json(x.output)),
-          s.map((x) => json(x.result)),
-          this.leaseOwner,
-          interval(this.leaseMs),
-        ],
       );
-      this.steps.clear();
     }
     if (this.totals.size > 0) {
       const t = [...this.totals.entries()];
-      await manager.query(
+      parts.push(
         `UPDATE job_runs r SET status = COALESCE(u.status, r.status), cost_usd = r.cost_usd + u.cost_usd, updated_at = now()
-           FROM unnest($1::uuid[], $2::text[], $3::numeric[]) AS u(job_id, status, cost_usd)
+           FROM unnest(${$(t.map(([id]) => id))}::uuid[], ${$(t.map(([, x]) => x.status ?? null))}::text[],
+                       ${$(t.map(([, x]) => x.costUsd))}::numeric[]) AS u(job_id, status, cost_usd)
           WHERE r.job_id = u.job_id`,
-        [t.map(([id]) => id), t.map(([, x]) => x.status ?? null), t.map(([, x]) => x.costUsd)],
       );
-      this.totals.clear();
     }
-    await this.attempts.flush(manager);
+    if (this.attempts.length > 0) {
+      const column = (i: number) => this.attempts.map((row) => row[i]);
+      const types = ['uuid', 'text', 'text', 'text', 'text', 'text', 'int', 'int', 'numeric', 'real', 'int', 'int', 'text', 'text', 'text', 'boolean'];
+      parts.push(
+        `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')})
+         SELECT * FROM unnest(${types.map((type, i) => `${$(column(i))}::${type}[]`).join(', ')})`,
+      );
+    }
+    if (parts.length === 0) return;
+    const [last, ...before] = parts.reverse();
+    const sql = before.length ? `WITH ${before.reverse().map((p, i) => `w${i} AS (${p})`).join(', ')} ${last}` : last;
+    await manager.query(sql, params);
+    // Known stored only once the transaction commits (a rolled-back one stored nothing).
+    if (newSnapshots.size > 0) afterCommit(manager, () => newSnapshots.forEach((_, digest) => this.storedSnapshots.add(digest)));
+    this.runs.clear();
+    this.steps.clear();
+    this.totals.clear();
+    this.attempts.length = 0;
   }
 }
 
@@ -226,8 +256,8 @@ export class JobRunsRepository {
           finished.map((f) => f.stepId),
           finished.map((f) => f.run),
           finished.map((f) => f.result.status),
-          finished.map((f) => json(f.result.output)),
-          finished.map((f) => json(f.result)),
+          finished.map((f) => (f.keep ? json(f.result.output) : null)),
+          finished.map((f) => (f.keep ? json(f.result) : null)),
         ],
       );
     const runs = new Map<string, { status: RunStatus; costUsd: number }>();
@@ -262,9 +292,10 @@ export class JobRunsRepository {
   async runs(manager: EntityManager, jobIds: string[], lock = false): Promise<Map<string, RunRecord>> {
     if (jobIds.length === 0) return new Map();
     const rows: RunRow[] = await manager.query(
-      `SELECT job_id, tenant_id, status, attempt, context, repair, previous_errors, trace_headers, causation_id, cost_usd,
-              attempt_started_at
-         FROM job_runs WHERE job_id = ANY($1::uuid[]) ORDER BY job_id${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT r.job_id, r.tenant_id, r.status, r.attempt, r.context, w.snapshot, r.repair, r.previous_errors, r.trace_headers,
+              r.causation_id, r.cost_usd, r.attempt_started_at
+         FROM job_runs r JOIN workflow_snapshots w ON w.digest = r.workflow_digest
+        WHERE r.job_id = ANY($1::uuid[]) ORDER BY r.job_id${lock ? ' FOR UPDATE OF r' : ''}`,
       [jobIds],
     );
     return new Map(
@@ -275,7 +306,7 @@ export class JobRunsRepository {
           tenantId: r.tenant_id,
           status: r.status,
           attempt: r.attempt,
-          job: JSON.parse(r.context) as JobClassifiedV1,
+          job: { ...JSON.parse(r.context), workflow: JSON.parse(r.snapshot) } as JobClassifiedV1,
           repair: r.repair ?? undefined,
           previousErrors: r.previous_errors ?? undefined,
           traceHeaders: r.trace_headers,

@@ -76,6 +76,8 @@ export class StepExecutor implements OnApplicationBootstrap, BeforeApplicationSh
   private heartbeat?: NodeJS.Timeout;
   private readonly listener: NotificationListener;
   private lastPurge = 0;
+  /** Workflow snapshots this process has stored (each distinct one is written once). */
+  private readonly storedSnapshots = new Set<string>();
   /** Consumers waiting for room (see `wait`). */
   private readonly roomWaiters: (() => void)[] = [];
 
@@ -126,7 +128,7 @@ export class StepExecutor implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** A batch for one transaction's graph writes; pending steps are leased to this executor. */
   writes(): GraphWrites {
-    return new GraphWrites(this.instanceId, this.leaseMs);
+    return new GraphWrites(this.instanceId, this.leaseMs, this.storedSnapshots);
   }
 
   /** Starts steps whose rows (leased here) were just committed. */
@@ -293,7 +295,13 @@ export class StepExecutor implements OnApplicationBootstrap, BeforeApplicationSh
       const { runs, recorded } = await this.repo.finish(
         manager,
         this.instanceId,
-        batch.map((f) => ({ jobId: f.task.run.jobId, stepId: f.task.step.id, run: f.task.stepRun, result: f.result })),
+        batch.map((f) => ({
+          jobId: f.task.run.jobId,
+          stepId: f.task.step.id,
+          run: f.task.stepRun,
+          result: f.result,
+          keep: f.task.run.graph.steps.length > 1,
+        })),
       );
       const multi = jobIds.filter((id) => batch.find((f) => f.task.run.jobId === id)!.task.run.graph.steps.length > 1);
       const stored = await this.repo.steps(manager, multi);
