@@ -109,6 +109,11 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
 
   await app.startAllMicroservices();
   const port = config.PORT ?? definition.defaultPort;
+  // Idle keep-alive connections outlive the usual 60 s of clients and load balancers: with Node's
+  // 5 s default a client reusing a connection the server is just closing gets ECONNRESET.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await app.listen(port, config.TROUPE_HTTP_HOST);
   logger.info({ port }, `troupe-${definition.service} ready`);
   return app;
