@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICES, topicSpecs } from '@troupe/contracts';
 import type { ServiceDefinition } from '@troupe/runtime';
@@ -80,5 +80,60 @@ describe('k8s/base', () => {
     }));
     const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
     expect(declared.sort(byName)).toEqual(topicSpecs(partitions).sort(byName));
+  });
+});
+
+describe('deploy/observability', () => {
+  /** Every metric the code defines, from the `name:` of its prom-client metrics (a static read, like the rest here). */
+  const sources = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) return e.name === 'dist' || e.name === 'node_modules' ? [] : sources(path);
+      return e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path] : [];
+    });
+  const defined = new Set(
+    ['libs', 'services'].flatMap((d) => sources(join(root, d))).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/name: '((?:troupe|gen_ai)_[a-z0-9_]+)'/g)].map((m) => m[1]),
+    ),
+  );
+  const known = (name: string) => defined.has(name) || defined.has(name.replace(/_(bucket|sum|count)$/, ''));
+  /** Metric names in a PromQL expression (labels such as gen_ai_request_model are not metrics). */
+  const metricsIn = (expr: string) => [...expr.matchAll(/\b(troupe_[a-z0-9_]+|gen_ai_client_[a-z0-9_]+)\b/g)].map((m) => m[1]);
+
+  it('given the example Grafana dashboard, when read, then every panel queries metrics the services export', () => {
+    const dashboard = JSON.parse(readFileSync(join(root, 'deploy/observability/grafana-dashboard.json'), 'utf8'));
+    const exprs: string[] = dashboard.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr));
+    expect(exprs.length).toBeGreaterThan(15);
+    const unknown = exprs.flatMap(metricsIn).filter((m) => !known(m));
+    expect(unknown).toEqual([]);
+    // What an operator watches (issue: lag, oldest message, HTTP, e2e, webhooks, dead letters, review queue, GenAI).
+    for (const m of [
+      'troupe_consumer_lag',
+      'troupe_consumer_oldest_unprocessed_seconds',
+      'troupe_http_requests_total',
+      'troupe_job_e2e_seconds_bucket',
+      'troupe_webhook_attempts_total',
+      'troupe_dead_letters',
+      'troupe_review_queue_depth',
+      'gen_ai_client_operation_duration_seconds_bucket',
+      'gen_ai_client_token_usage_sum',
+    ]) {
+      expect({ m, used: exprs.some((e) => metricsIn(e).includes(m)) }).toEqual({ m, used: true });
+    }
+  });
+
+  it('given the example alert rules, when read, then each names known metrics and has a severity and a summary', () => {
+    const rules = (parse(readFileSync(join(root, 'deploy/observability/prometheus-alerts.yml'), 'utf8')) as any).groups.flatMap((g: any) => g.rules);
+    expect(rules.length).toBeGreaterThan(10);
+    for (const rule of rules) {
+      expect({ alert: rule.alert, unknown: metricsIn(String(rule.expr)).filter((m) => !known(m)) }).toEqual({ alert: rule.alert, unknown: [] });
+      expect(['page', 'ticket']).toContain(rule.labels?.severity);
+      expect(rule.annotations?.summary).toEqual(expect.any(String));
+    }
+  });
+
+  it('given docker-compose.yml, then Jaeger publishes the OTLP port that docs/operations.md tells services on the host to use', () => {
+    expect(readFileSync(join(root, 'docs/operations.md'), 'utf8')).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318');
+    expect(compose.services.jaeger.ports).toContain('4318:4318');
   });
 });

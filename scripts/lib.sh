@@ -29,7 +29,20 @@ ensure_postgres() {
   return 1
 }
 
+# Chromium for the console's browser tests: Debian's package (Playwright's own download cannot be
+# reached from CI). Installed when missing and apt-get is usable; CHROMIUM_PATH points elsewhere.
+ensure_chromium() {
+  local path=${CHROMIUM_PATH:-/usr/bin/chromium}
+  [ -x "$path" ] && return 0
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    log "installing Debian's chromium for the browser tests (apt-get)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  [ -x "$path" ] || { echo "no Chromium at $path (install Debian's chromium or set CHROMIUM_PATH)" >&2; return 1; }
+}
+
 build() {
-  log "building (tsc -b)"
+  log "building (tsc -b, then the console with vite)"
   npx tsc -b tsconfig.build.json
+  npm run build --workspace @troupe/console --silent
 }

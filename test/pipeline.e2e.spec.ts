@@ -146,7 +146,7 @@ describe('a job through the pipeline', () => {
     // The read model applies each topic's events independently: wait until the whole timeline is in.
     const first = await waitFor(async () => {
       const found = await job(ids[0]);
-      return found.body.timeline.length === 6 ? found : undefined;
+      return found.body.timeline.length === 7 ? found : undefined;
     }, { description: 'the complete timeline' });
     expect(first.body).toMatchObject({ status: 'delivered', outcome: 'succeeded', workflow: { id: 'support-ticket-reply', version: 1 } });
     expect(first.body.result).toMatchObject({ label: 'billing', tone: expect.any(String) });
@@ -154,6 +154,8 @@ describe('a job through the pipeline', () => {
       'troupe.job.requested.v1',
       'troupe.job.classified.v1',
       'troupe.job.generated.v1',
+      // The job's model calls, committed with job.generated (a local model's calls cost nothing, but are recorded).
+      'troupe.job.cost-recorded.v1',
       'troupe.job.validated.v1',
       'troupe.job.delivery-attempted.v1',
       'troupe.job.delivered.v1',
@@ -171,14 +173,17 @@ describe('a job through the pipeline', () => {
       return root ? otlp.spans.filter((s) => s.traceId === root.traceId) : [];
     };
     // Each service exports its spans in batches of its own: wait until every hop's spans are in
-    // (the webhook's, and each stage's process span with the publish span that parents it).
+    // (the webhook's, and each stage's process span with the send span that parents it).
     const HOPS = ['troupe.job.requested', 'troupe.job.classified', 'troupe.job.generated', 'troupe.job.validated'];
     const spans = await waitFor(
       () => {
         const found = spansOfJob();
+        // Delivery's last publishes may come in its batch after the webhook's: intake's process spans
+        // of them (already exported) would otherwise look orphaned.
         const complete =
           found.some((s) => s.service === 'troupe-delivery' && s.name === 'POST webhook') &&
-          HOPS.every((topic) => found.some((s) => s.name === `process ${topic}`) && found.some((s) => s.name === `publish ${topic}`));
+          ['troupe.job.delivery-attempted', 'troupe.job.delivered'].every((topic) => found.some((s) => s.name === `send ${topic}`)) &&
+          HOPS.every((topic) => found.some((s) => s.name === `process ${topic}`) && found.some((s) => s.name === `send ${topic}`));
         return complete ? found : undefined;
       },
       { timeoutMs: 30_000, description: 'the trace of the job, every hop through the webhook' },
@@ -189,12 +194,12 @@ describe('a job through the pipeline', () => {
     const roots = spans.filter((s) => !s.parentSpanId);
     expect(roots).toHaveLength(1); // the HTTP request
     expect(spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId))).toEqual([]); // no broken link
-    // Each Kafka hop: a publish span (outbox relay) parenting the next stage's process span.
+    // Each Kafka hop: a send span (outbox relay) parenting the next stage's process span.
     for (const topic of HOPS) {
       const consumed = spans.find((s) => s.name === `process ${topic}` && s.attributes['troupe.job.id'] === body.id);
       expect(consumed).toBeDefined();
       const parent = spans.find((s) => s.spanId === consumed!.parentSpanId);
-      expect(parent?.name).toBe(`publish ${topic}`);
+      expect(parent?.name).toBe(`send ${topic}`);
     }
   });
 });
@@ -309,6 +314,7 @@ describe('webhook delivery', () => {
       const letter = letters.find((m) => m.key?.toString() === permanent.body.id)!;
       expect(letter.headers?.troupe_dlq_code?.toString()).toBe('HTTP_404');
       expect(JSON.parse(letter.value!.toString())).toMatchObject({ type: 'job.completed', data: { jobId: permanent.body.id } });
+      expect(gone.received).toHaveLength(1); // still: a failed delivery is not tried again
     } finally {
       await down.close();
       await gone.close();
@@ -392,6 +398,58 @@ describe('the public API', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/jobs', '/v1/jobs/{id}']));
     expect((await fetch(`${api}/metrics`)).status).toBe(401);
   });
+
+  it('given the jobs above, when each service is scraped, then the operator’s metrics are there: lag from the broker, HTTP by route, end-to-end time, webhooks, dead letters, review queue, GenAI', async () => {
+    const scrape = async (service: string) => {
+      const headers = service === 'intake' ? { authorization: `Bearer ${GLOBEX_KEY}` } : undefined;
+      return (await (await fetch(`${services.get(service)!.url}/metrics`, { headers })).text()).split('\n');
+    };
+    /** The value of the first series of `name` whose labels include every one of `labels`. */
+    const value = (lines: string[], name: string, ...labels: string[]) => {
+      const line = lines.find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    // The dead letters reach intake's table through the dead-letter topic: wait for them.
+    const intake = await waitFor(async () => {
+      const lines = await scrape('intake');
+      return value(lines, 'troupe_dead_letters', 'stage="delivery"', 'code="HTTP_404"') === undefined ? undefined : lines;
+    }, { description: "the delivery letters in intake's table" });
+    expect(value(intake, 'troupe_http_requests_total', 'method="POST"', 'route="/v1/jobs"', 'status="202"')).toBeGreaterThanOrEqual(50);
+    expect(value(intake, 'troupe_http_requests_total', 'route="/v1/jobs/:id"', 'status="404"')).toBeGreaterThanOrEqual(1); // another tenant's job
+    expect(value(intake, 'troupe_http_request_duration_seconds_count', 'route="/v1/jobs"')).toBeGreaterThanOrEqual(50);
+    expect(value(intake, 'troupe_job_e2e_seconds_count', 'workflow="support-ticket-reply"', 'outcome="delivered"')).toBeGreaterThanOrEqual(10);
+    expect(value(intake, 'troupe_job_e2e_seconds_count', 'outcome="delivery_failed"')).toBeGreaterThanOrEqual(2);
+    // Letters, not attempts: the two failed deliveries above are two letters.
+    expect(value(intake, 'troupe_dead_letters', 'stage="delivery"', 'code="HTTP_404"')).toBe(1);
+    expect(value(intake, 'troupe_consumer_lag', 'consumer="troupe-intake"')).toEqual(expect.any(Number));
+
+    const delivery = await scrape('delivery');
+    expect(value(delivery, 'troupe_webhook_attempts_total', 'outcome="delivered"', 'code="none"')).toBeGreaterThanOrEqual(50);
+    expect(value(delivery, 'troupe_webhook_attempts_total', 'outcome="retrying"', 'code="HTTP_500"')).toBeGreaterThanOrEqual(3);
+    // Counted once recorded: the counter agrees with delivery's own table of attempts.
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      const { rows } = await pg.query(
+        `SELECT d.job_id, d.url, a.attempt, a.status_code, a.attempted_at FROM delivery.delivery_attempts a
+           JOIN delivery.deliveries d ON d.id = a.delivery_id WHERE a.status_code = 404 ORDER BY a.id`,
+      );
+      expect({ counted: value(delivery, 'troupe_webhook_attempts_total', 'outcome="failed"', 'code="HTTP_404"'), rows }).toEqual({
+        counted: 1,
+        rows: [expect.objectContaining({ status_code: 404, attempt: 1 })],
+      });
+    } finally {
+      await pg.end();
+    }
+    expect(value(delivery, 'troupe_consumer_lag_sampled_timestamp_seconds', 'consumer="troupe-delivery"')).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(value(delivery, 'troupe_consumer_oldest_unprocessed_seconds', 'consumer="troupe-delivery"')).toEqual(expect.any(Number));
+
+    const generation = await scrape('generation');
+    expect(value(generation, 'gen_ai_client_operation_duration_seconds_count', 'gen_ai_operation_name="chat"')).toBeGreaterThanOrEqual(1);
+    expect(value(generation, 'gen_ai_client_token_usage_count', 'gen_ai_token_type="output"')).toBeGreaterThanOrEqual(1);
+
+    expect(await scrape('validation')).toContain('# TYPE troupe_review_queue_depth gauge');
+  });
 });
 
 describe('operations', () => {
@@ -416,14 +474,27 @@ describe('operations', () => {
     expect(deliveries).toHaveLength(5);
   });
 
-  it('given PostgreSQL unreachable for a service, when probed, then it is not ready, and ready again once it returns', async () => {
+  it('given PostgreSQL unreachable for a service, when probed, then it is not ready, the API answers 503 DEPENDENCY_UNAVAILABLE with Retry-After, and both recover once it returns', async () => {
     const proxy = await startTcpProxy(Number(new URL(db.url).port || 5432));
     const viaProxy = new URL(db.url);
     viaProxy.port = String(proxy.port);
     const validation2 = new ServiceProcess('validation', await freePort(), { ...baseEnv, DATABASE_URL: viaProxy.toString() });
+    const intake2 = new ServiceProcess('intake', await freePort(), { ...baseEnv, DATABASE_URL: viaProxy.toString() });
+    const viaIntake2 = (path: string, init: RequestInit = {}) =>
+      fetch(`${intake2.url}${path}`, { ...init, headers: { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json', ...init.headers } });
+    const newJob = () => viaIntake2('/v1/jobs', { method: 'POST', body: JSON.stringify({ workflow: 'support-ticket-reply', input: { text: TICKETS[0] } }) });
     try {
-      await validation2.start();
+      await Promise.all([validation2.start(), intake2.start()]);
+      const before = await newJob();
+      expect(before.status).toBe(202);
+      const { id } = (await before.json()) as { id: string };
       proxy.cut();
+      // Every route that needs the database: a 503 with a code and Retry-After, never a 500.
+      for (const attempt of [() => newJob(), () => viaIntake2(`/v1/jobs/${id}`), () => viaIntake2('/v1/jobs?limit=5')]) {
+        const response = await attempt();
+        expect({ status: response.status, retryAfter: response.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '5' });
+        expect(await response.json()).toMatchObject({ error: { code: 'DEPENDENCY_UNAVAILABLE' } });
+      }
       const notReady = await waitFor(
         async () => {
           const response = await fetch(`${validation2.url}/ready`);
@@ -435,8 +506,10 @@ describe('operations', () => {
       expect((await fetch(`${validation2.url}/health`)).status).toBe(200); // alive, just not ready
       proxy.restore();
       await waitFor(async () => (await fetch(`${validation2.url}/ready`)).status === 200, { description: 'readiness to return' });
+      await waitFor(async () => (await newJob()).status === 202, { description: 'the API to accept jobs again' });
     } finally {
       proxy.restore();
+      expect(await intake2.stop()).toBe(0);
       expect(await validation2.stop()).toBe(0);
       await proxy.close();
     }

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readTopicUntil, repoRoot, startWebhookReceiver, testKafka, waitFor } from '@troupe/testing';
 import type { Producer } from 'kafkajs';
+import { envelopeToHeaders } from '@troupe/contracts';
 import {
   ACME_KEY,
   ADMIN_KEY,
@@ -155,6 +157,52 @@ describe('signals topic', () => {
   });
 });
 
+describe('poison messages', () => {
+  it('given a signal holding a NUL character, then it is dead-lettered at once with the true reason, and counted once', async () => {
+    await publish({ signalId: 'nul-1', tenantId: 'acme', workflow: 'document-summary', input: { text: 'before\u0000after' } });
+    const letters = await readTopicUntil('troupe.dlq.intake', (ms) => ms.some((m) => m.value?.toString().includes('nul-1')));
+    const letter = letters.find((m) => m.value?.toString().includes('nul-1'))!;
+    expect(letter.headers!.troupe_dlq_code!.toString()).toBe('INVALID_TEXT');
+    expect(letter.headers!.troupe_dlq_reason!.toString()).toMatch(/cannot be stored at input\.text/);
+    expect(letter.headers!.troupe_dlq_attempts!.toString()).toBe('1'); // not retried: it is the signal's fault
+    const metrics = await (await troupe.request('/metrics', { key: ADMIN_KEY })).text();
+    const line = metrics.split('\n').find((l) => l.startsWith('troupe_consumer_messages_total{') && l.includes('topic="troupe.signals"') && l.includes('outcome="dead_lettered"'));
+    expect(Number(line?.slice(line.lastIndexOf(' ') + 1))).toBe(4); // the three malformed signals above and this one
+  });
+
+  it('given a job.requested that breaks its schema, then classification alone fails the job, once, and delivery notifies the webhook it names without having read the request', async () => {
+    const jobId = randomUUID();
+    const envelope = {
+      id: randomUUID(),
+      source: 'troupe/test',
+      type: 'troupe.job.requested.v1',
+      specversion: '1.0' as const,
+      time: new Date().toISOString(),
+      subject: jobId,
+      tenantid: 'acme',
+      correlationid: jobId,
+    };
+    // A webhook and workflow it names, and an input of the wrong type.
+    const data = { jobId, tenantId: 'acme', webhook: { url: receiver.url }, workflow: { id: 'document-summary', version: 1 }, input: { text: 42 } };
+    await producer.send({ topic: 'troupe.job.requested', messages: [{ key: jobId, value: JSON.stringify(data), headers: envelopeToHeaders(envelope) }] });
+    const arrived = await waitFor(() => receiver.received.find((r) => r.payload?.data.jobId === jobId), { description: 'the job.failed webhook' });
+    expect(arrived.payload).toMatchObject({ type: 'job.failed', data: { jobId, error: { stage: 'classification', code: 'SCHEMA_VIOLATION' } } });
+    // Every consumer of job.requested has read past it (dead-lettering it where it could not be read)...
+    await waitFor(
+      async () =>
+        (await consumedToTheEnd('troupe-classification', 'troupe.job.requested', 1)) &&
+        (await consumedToTheEnd('troupe-delivery', 'troupe.job.requested', 1)) &&
+        (await consumedToTheEnd('troupe-delivery', 'troupe.job.failed', 1)),
+      { description: 'the poison request consumed everywhere' },
+    );
+    // ...and there is one job.failed, and no letter for the failure itself.
+    const failures = await readTopicUntil('troupe.job.failed', (ms) => ms.some((m) => m.key?.toString() === jobId));
+    expect(failures.filter((m) => m.key?.toString() === jobId)).toHaveLength(1);
+    const letters = await deadLetters('?stage=delivery');
+    expect(letters.filter((l) => l.jobId === jobId).map((l) => l.originalTopic)).toEqual(['troupe.job.requested']);
+  });
+});
+
 describe('dead letters and replay', () => {
   it('given a signal dead-lettered for an unknown tenant, when intake is fixed and the letter replayed twice, then exactly one job is created', async () => {
     const signal = {
@@ -229,19 +277,17 @@ describe('dead letters and replay', () => {
       expect(letter).toMatchObject({ originalTopic: 'webhook', code: 'HTTP_400' });
       healthy = true;
       const cli = (...args: string[]) =>
-        promisify(execFile)(process.execPath, [join(repoRoot, 'scripts/dlq.mjs'), ...args], {
+        promisify(execFile)(process.execPath, [join(repoRoot, 'cli/bin/troupe.mjs'), 'dlq', ...args], {
           env: { ...process.env, TROUPE_API_URL: troupe.api, TROUPE_API_KEY: ADMIN_KEY },
         });
       expect((await cli('list', '--stage', 'delivery')).stdout).toContain(letter.id);
-      expect((await cli('replay', letter.id)).stdout).toMatch(
-        /replayed to redelivery\t\(1 replay\(s\) so far\)/,
-      );
+      expect((await cli('replay', letter.id)).stdout).toContain(`${letter.id} replayed to redelivery (replay 1)`);
       await waitFor(async () => (await troupe.job(body.id)).body.status === 'delivered', {
         description: 'the redelivery',
       });
       // Replayed again after it was delivered: the same replay, so delivery's inbox skips it (a new
       // redelivery request would re-send a delivered result).
-      expect((await cli('replay', letter.id)).stdout).toMatch(/\(2 replay\(s\) so far\)/);
+      expect((await cli('replay', letter.id)).stdout).toContain('(replay 2)');
       // Both replays published and consumed by delivery (its committed offsets reach the end), and a
       // dispatcher pass later, the receiver still has the one redelivery.
       await waitFor(() => consumedToTheEnd('troupe-delivery', 'troupe.job.redelivery-requested', 2), {

@@ -343,7 +343,7 @@ describe('durable steps', () => {
     await waitFor(() => requestsFor('crashone', 'gpt-4o').length === 1, {
       description: 'step 2 to call its model',
     });
-    troupe.services.get('generation')!.kill();
+    await troupe.services.get('generation')!.kill();
     hang = false;
     await troupe.restart('generation');
     const job = await finished(body.id);

@@ -25,6 +25,10 @@ export interface StackOptions {
   kafkaControllerPort: number;
   /** Extra environment for every service (experiments: pool sizes, batch sizes...). */
   serviceEnv: Record<string, string>;
+  /** Processes of each service sharing its consumer group (the chaos run's scale-out mode); 1 by default. */
+  replicas?: number;
+  /** Start the benchmark's own helpers (stub model, receiver, OTLP); the chaos run needs the stub only. */
+  helpers?: HelperRole[];
   /** When set, services run with --cpu-prof and write their profiles here on exit. */
   cpuProfDir?: string;
   log: (line: string) => void;
@@ -140,13 +144,24 @@ class Broker {
     return findProcesses((cmd) => cmd.includes('kafka.Kafka') && cmd.includes(`${this.dataDir}/server.properties`));
   }
 
+  /** Stops the broker cleanly and starts it again on the same data; returns when it answered. */
+  async restart(port: number): Promise<number> {
+    this.kafka('down');
+    this.kafka('up');
+    while (!(await portInUse(port))) await new Promise((r) => setTimeout(r, 50));
+    return Date.now();
+  }
+
   stop(): void {
     this.kafka('reset'); // stops it and deletes its data
   }
 }
 
 export class Stack {
+  /** The first process of each service. */
   readonly services = new Map<string, ServiceProcess>();
+  /** Every process of each service (more than one in scale-out mode). */
+  readonly replicas = new Map<string, ServiceProcess[]>();
   readonly helpers = new Map<HelperRole, Helper>();
   private broker?: Broker;
   private dbName = '';
@@ -181,8 +196,9 @@ export class Stack {
     base.pathname = `/${this.dbName}`;
     this.databaseUrl = base.toString();
 
+    const helpers = options.helpers ?? ['stub', 'receiver', 'otlp'];
     this.helpers.set('stub', await Helper.start('stub'));
-    this.helpers.set('receiver', await Helper.start('receiver', SECRET));
+    if (helpers.includes('receiver')) this.helpers.set('receiver', await Helper.start('receiver', SECRET));
     if (options.tracing) this.helpers.set('otlp', await Helper.start('otlp'));
 
     this.workDir = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
@@ -208,19 +224,33 @@ export class Stack {
     };
     const nodeArgs = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
     for (const name of SERVICES) {
-      const args = options.cpuProfDir ? [...nodeArgs, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
-      this.services.set(name, new ServiceProcess(name, await freePort(), env, args));
+      const processes: ServiceProcess[] = [];
+      for (let r = 0; r < (options.replicas ?? 1); r++) {
+        const args = options.cpuProfDir ? [...nodeArgs, `--cpu-prof-name=${name}.${r}.${Date.now()}.cpuprofile`] : [];
+        processes.push(new ServiceProcess(name, await freePort(), env, args));
+      }
+      this.replicas.set(name, processes);
+      this.services.set(name, processes[0]);
     }
-    log(`starting the five services (database ${this.dbName}, tracing ${options.tracing ? 'on' : 'off'})`);
+    log(`starting the five services (database ${this.dbName}, tracing ${options.tracing ? 'on' : 'off'}, ${options.replicas ?? 1} of each)`);
     await this.services.get('intake')!.start(); // it creates the topics
-    await Promise.all(SERVICES.slice(1).map((name) => this.services.get(name)!.start()));
+    await Promise.all([...this.replicas.values()].flat().filter((p) => p !== this.services.get('intake')).map((p) => p.start()));
+  }
+
+  get webhookSecret(): string {
+    return SECRET;
+  }
+
+  /** Stops the stack's broker cleanly and starts it again; returns when it answered. */
+  restartBroker(): Promise<number> {
+    return this.broker!.restart(this.options.kafkaPort);
   }
 
   /** Process groups whose CPU time is measured. */
   processGroups(excludePids: number[] = []): Record<string, () => number[]> {
     const pg = postgresProcesses(this.dbName);
     const groups: Record<string, () => number[]> = {};
-    for (const [name, service] of this.services) groups[name] = () => (service.pid ? [service.pid] : []);
+    for (const [name, processes] of this.replicas) groups[name] = () => processes.flatMap((p) => (p.pid ? [p.pid] : []));
     groups.broker = () => this.broker!.pids();
     groups.postgres = () => pg.backends().filter((pid) => !excludePids.includes(pid));
     groups.postgresServer = pg.server;
@@ -236,7 +266,7 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.services.values()].map((s) => s.stop().catch(() => undefined)));
+    await Promise.all([...this.replicas.values()].flat().map((s) => s.stop().catch(() => undefined)));
     for (const helper of this.helpers.values()) helper.stop();
     if (this.dbName) await this.admin((c) => c.query(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`)).catch(() => undefined);
     if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });

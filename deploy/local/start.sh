@@ -17,7 +17,7 @@ build
 export NODE_ENV=${NODE_ENV:-development}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/troupe}
 export TROUPE_KAFKA_BROKERS=${TROUPE_KAFKA_BROKERS:-127.0.0.1:9092}
-export TROUPE_API_KEYS=${TROUPE_API_KEYS:-local:admin:troupe-local-dev-key}
+export TROUPE_API_KEYS=${TROUPE_API_KEYS:-local:platform:troupe-local-dev-key}
 export TROUPE_WEBHOOK_SECRETS=${TROUPE_WEBHOOK_SECRETS:-*=whsec_dHJvdXBlLWxvY2FsLWRldi1zZWNyZXQ=}
 export TROUPE_RECEIVER_PORT=${TROUPE_RECEIVER_PORT:-4000}
 # The example receiver is on loopback, which the SSRF guard refuses unless allowlisted.
@@ -56,6 +56,7 @@ cat <<INFO
 
 Troupe is up.
   API            http://127.0.0.1:3000/v1/jobs      (Authorization: Bearer ${TROUPE_API_KEYS##*:})
+  Console        http://127.0.0.1:3000/console   (sign in with an API key above)
   OpenAPI UI     http://127.0.0.1:3000/docs
   Webhooks       http://127.0.0.1:${TROUPE_RECEIVER_PORT}/webhooks   (example receiver; verified deliveries in .troupe/logs/receiver.log)
   Probes         http://127.0.0.1:300[0-4]/health, /ready, /metrics

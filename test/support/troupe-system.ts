@@ -26,7 +26,7 @@ export async function startTroupe(options: {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
-    TROUPE_API_KEYS: `acme:submitter:${ACME_KEY},ops:admin:${ADMIN_KEY}`,
+    TROUPE_API_KEYS: `acme:submitter:${ACME_KEY},ops:platform:${ADMIN_KEY}`,
     TROUPE_WEBHOOK_SECRETS: `*=${SECRET}`,
     TROUPE_WORKFLOWS_DIR: workflowsDir,
     // The test receivers listen on loopback, which the SSRF guard refuses unless allowlisted.

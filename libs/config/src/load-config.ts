@@ -53,12 +53,30 @@ export const CommonConfigSchema = z.object({
     .default('postgres://postgres@127.0.0.1:5432/troupe'),
   TROUPE_KAFKA_BROKERS: envList('127.0.0.1:9092'),
   TROUPE_KAFKA_CLIENT_ID: z.string().optional(),
+  /** TLS to the brokers (implied by a SASL mechanism unless set to false). */
+  TROUPE_KAFKA_SSL: envBoolean(false),
+  /** PEM file of the CA that signed the brokers' certificates (default: the system's CAs). */
+  TROUPE_KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  /** SASL authentication to the brokers; with it, TROUPE_KAFKA_SASL_USERNAME and _PASSWORD. */
+  TROUPE_KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional(),
+  TROUPE_KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  TROUPE_KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   /** Partitions for job topics created at start-up (existing topics are left as they are). */
   TROUPE_KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  /**
+   * A consumer group member's session: a member killed without leaving holds its partitions this
+   * long (kafkajs has no static membership). The broker must allow it: group.min.session.timeout.ms
+   * (6000 by default) <= this <= group.max.session.timeout.ms.
+   */
+  TROUPE_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(6_000),
+  /** How often a member heartbeats its group; at most a third of the session timeout. */
+  TROUPE_KAFKA_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(100_000).default(1_000),
   /** Messages one consumer hands to a handler batch (one database transaction). */
   TROUPE_CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
   /** How many times a message failing with an unclassified error is tried before it is dead-lettered. */
   TROUPE_CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** How often each consumer group's lag is read from the broker; 0 turns it off. */
+  TROUPE_CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
   /**
    * Connections of the service's PostgreSQL pool. Every HTTP request that writes, every consumer
    * chunk and the relay each hold one while they run; a request waiting longer than 5 s for one fails.
@@ -69,8 +87,17 @@ export const CommonConfigSchema = z.object({
   TROUPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Port of the service's HTTP server (health, readiness, metrics; the public API for intake). */
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  /** Address the HTTP server binds to. */
-  TROUPE_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Address the HTTP server binds to. Unset: all interfaces for intake (the public API) and for every
+   * service in production; loopback for the internal services otherwise (local mode), so that their
+   * probes and metrics are not open on the network of a developer's machine.
+   */
+  TROUPE_HTTP_HOST: z.string().min(1).optional(),
+  /**
+   * When set, `GET /metrics` needs `Authorization: Bearer <token>` (on intake, this token or an
+   * admin key). Unset: the internal services' metrics are open to whoever reaches their port.
+   */
+  TROUPE_METRICS_TOKEN: z.string().min(16).optional(),
   TROUPE_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 export type CommonConfig = z.infer<typeof CommonConfigSchema>;

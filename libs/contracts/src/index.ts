@@ -1,3 +1,5 @@
+export * from './storable-text';
+export * from './pii';
 export * from './topics';
 export * from './envelope';
 export * from './workflow/workflow-definition';
@@ -25,6 +27,8 @@ export * from './events/step-result';
 export * from './events/job-step-completed.v1';
 export * from './events/job-cancel-requested.v1';
 export * from './events/job-cancelled.v1';
+export * from './events/job-cost-recorded.v1';
+export * from './events/budget-threshold-crossed.v1';
 export * from './events/event-catalog';
 export * from './api/jobs.api';
 export * from './api/dead-letters.api';

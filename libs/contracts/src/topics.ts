@@ -1,5 +1,8 @@
 import { SIGNALS_TOPIC } from './events/signal.v1';
 
+/** Budget alerts (`budget.threshold-crossed`), outside the job flow. */
+export const BUDGET_ALERTS_TOPIC = 'troupe.budget.threshold-crossed';
+
 /** Kafka topic names. Every job event has its own topic; all are keyed by job id. */
 export const TOPICS = {
   jobRequested: 'troupe.job.requested',
@@ -19,6 +22,7 @@ export const TOPICS = {
   jobStepCompleted: 'troupe.job.step-completed',
   jobCancelRequested: 'troupe.job.cancel-requested',
   jobCancelled: 'troupe.job.cancelled',
+  jobCostRecorded: 'troupe.job.cost-recorded',
 } as const;
 
 export type JobTopic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -44,7 +48,10 @@ export interface TopicSpec {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Kafka topics outside the job flow that Troupe creates too (signals in; see `signal.v1.ts`). */
-export const EXTRA_TOPICS: TopicSpec[] = [{ name: SIGNALS_TOPIC, partitions: 3, retentionMs: 7 * DAY_MS }];
+export const EXTRA_TOPICS: TopicSpec[] = [
+  { name: SIGNALS_TOPIC, partitions: 3, retentionMs: 7 * DAY_MS },
+  { name: BUDGET_ALERTS_TOPIC, partitions: 1, retentionMs: 30 * DAY_MS },
+];
 
 /** The topics Troupe creates at start-up (the broker's auto-creation is off). */
 export function topicSpecs(partitions: number): TopicSpec[] {

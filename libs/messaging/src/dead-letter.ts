@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deadLetterTopic, type ServiceName } from '@troupe/contracts';
+import { deadLetterTopic, toStorableText, type ServiceName } from '@troupe/contracts';
 import type { ConsumedMessage } from './kafka-gateway';
 import type { OutboxRecord } from './outbox';
 
@@ -36,14 +36,17 @@ export function deadLetterRecord(
   message: ConsumedMessage,
   failure: { code: string; reason: string; attempts: number },
 ): OutboxRecord {
+  // Headers are stored as jsonb in the outbox: a NUL or lone surrogate in a header or in the reason
+  // (which may quote the message) would make the dead letter itself unstorable. The value is bytes.
+  const headers = Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [toStorableText(k), toStorableText(v)]));
   return {
     id: randomUUID(),
     topic: deadLetterTopic(service),
-    key: message.key,
+    key: message.key === null ? null : toStorableText(message.key),
     value: message.value ?? Buffer.alloc(0),
     headers: {
-      ...message.headers,
-      [DLQ_HEADERS.reason]: failure.reason.slice(0, 2000),
+      ...headers,
+      [DLQ_HEADERS.reason]: toStorableText(failure.reason.slice(0, 2000)),
       [DLQ_HEADERS.code]: failure.code,
       [DLQ_HEADERS.consumer]: consumer,
       [DLQ_HEADERS.topic]: message.topic,

@@ -40,9 +40,12 @@ export function classifyError(error: unknown): ErrorClass {
   // Serialization failure, deadlock: retry.
   if (code === '40001' || code === '40P01') return 'transient';
   const message = String(e?.message ?? '');
-  if (/Connection terminated|connection timeout|Client has encountered a connection error/i.test(message)) {
+  if (/Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message)) {
     return 'infrastructure';
   }
+  // kafkajs: the broker is unreachable or did not answer in time.
+  const name = String((error as { name?: unknown })?.name ?? '');
+  if (name === 'KafkaJSConnectionError' || name === 'KafkaJSRequestTimeoutError' || name === 'KafkaJSConnectionClosedError') return 'infrastructure';
   return 'transient';
 }
 

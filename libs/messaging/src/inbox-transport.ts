@@ -3,9 +3,12 @@ import { Server, type CustomTransportStrategy, type MessageHandler } from '@nest
 import {
   envelopeFromHeaders,
   isEventType,
+  isStorableText,
   JOB_FAILED_V1,
-  JobContextSchema,
+  JobFailedV1Schema,
   TOPICS,
+  toStorableText,
+  toStorableValue,
   type JobFailedV1,
   type Envelope,
   type ServiceName,
@@ -15,7 +18,6 @@ import {
   consumerBatchSeconds,
   consumerCommitDelay,
   consumerFetchDelay,
-  consumerLag,
   contextFromHeaders,
 } from '@troupe/telemetry';
 import type { Logger } from 'pino';
@@ -25,7 +27,8 @@ import { ChunkWrites } from './batch-writes';
 import { deadLetterRecord, REPLAY_HEADER } from './dead-letter';
 import { eventDataSchema } from './event-schemas';
 import { backoffDelay, classifyError, errorCode, errorMessage, PermanentError, sleep } from './errors';
-import type { BatchControls, ConsumedBatch, ConsumedMessage, ConsumerHandle, KafkaGateway } from './kafka-gateway';
+import type { BatchControls, ConsumedBatch, ConsumedMessage, ConsumerHandle, ConsumerState, KafkaGateway } from './kafka-gateway';
+import { LagMonitor } from './lag-monitor';
 import { MessageContext, type PrepareContext, type PreparedOutcome } from './message-context';
 import { appendToOutbox, toOutboxRecord, type OutboxRecord } from './outbox';
 
@@ -52,6 +55,12 @@ export interface InboxTransportOptions {
    * step executor) holds consumption here while that is full, instead of queueing without bound.
    */
   gate?: ConsumerGate;
+  /** How often the group's lag is read from the broker (0: never). */
+  lagIntervalMs?: number;
+  /** Told when the consumer is joining its group and when it consumes (readiness reads it). */
+  onState?: (state: ConsumerState) => void;
+  /** How often slow work heartbeats the group (a third of the session timeout or less). */
+  heartbeatIntervalMs?: number;
   /** Test seam: runs after the database commit and before the Kafka offset commit. */
   afterCommit?: (messages: ConsumedMessage[]) => Promise<void>;
 }
@@ -97,12 +106,37 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export const RAW_MESSAGES = 'troupe.raw';
 
+/**
+ * Handler extra `@EventPattern(topic, { [OBSERVES_JOBS]: true })`: the handler watches the job
+ * (a read model, a target to remember, a cancel to apply) but does not own its next step. A message
+ * it must dead-letter is dead-lettered without a job.failed: the stage that owns the step fails the
+ * job, once.
+ */
+export const OBSERVES_JOBS = 'troupe.observer';
+
+/** The message's value as JSON, when it is JSON at all (a message failing its schema may still name its target). */
+function parsedValue(message: ConsumedMessage): unknown {
+  try {
+    return JSON.parse(message.value?.toString('utf8') ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The target of a job, from a failed event's job context when it has one (for the job.failed notification). */
 function jobTarget(data: unknown): Pick<JobFailedV1, 'webhook' | 'workflow' | 'metadata'> {
-  const context = JobContextSchema.pick({ webhook: true, workflow: true, metadata: true }).safeParse(data);
-  if (!context.success) return {};
-  const { webhook, workflow, metadata } = context.data;
-  return { webhook, workflow: { id: workflow.id, version: workflow.version }, metadata };
+  if (typeof data !== 'object' || data === null) return {};
+  // Field by field: an event failing its schema elsewhere may still name a valid webhook.
+  const fields = JobFailedV1Schema.pick({ webhook: true, workflow: true, metadata: true }).shape;
+  const value = data as Record<string, unknown>;
+  const webhook = fields.webhook.safeParse(value.webhook);
+  const workflow = fields.workflow.safeParse(value.workflow);
+  const metadata = fields.metadata.safeParse(value.metadata);
+  return {
+    webhook: webhook.success ? webhook.data : undefined,
+    workflow: workflow.success ? workflow.data : undefined,
+    metadata: metadata.success ? metadata.data : undefined,
+  };
 }
 
 /** What a chunk's processing needs of its partitions' controls (offsets are committed after it). */
@@ -137,6 +171,7 @@ class ShutdownInProgress extends Error {
  */
 export class InboxTransport extends Server implements CustomTransportStrategy {
   private handle?: ConsumerHandle;
+  private lagMonitor?: LagMonitor;
   /** Aborted by close(): prepare handlers stop their slow work, and the chunk is left uncommitted. */
   private readonly stopping = new AbortController();
   private readonly handlers = new Map<string, MessageHandler | null>();
@@ -160,6 +195,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     this.stopping.abort();
     const handle = this.handle;
     this.handle = undefined;
+    await this.lagMonitor?.stop();
     await handle?.stop();
   }
 
@@ -191,8 +227,17 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
       // Every partition's batch of a fetch at once, so that they share chunks (onBatch).
       partitionsConcurrently: this.options.partitionsConcurrently ?? 64,
       onBatch: (batch, controls) => this.onBatch(batch, controls),
+      onState: this.options.onState,
     });
     this.options.logger.info({ consumer: this.consumer, topics }, 'consuming');
+    this.lagMonitor = new LagMonitor({
+      gateway: this.options.gateway,
+      logger: this.options.logger,
+      consumer: this.consumer,
+      topics,
+      intervalMs: this.options.lagIntervalMs ?? 0,
+    });
+    this.lagMonitor.start();
   }
 
   /**
@@ -248,18 +293,12 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         consumerCommitDelay.observe({ consumer: this.consumer, topic: e.message.topic }, (committedAt - e.member.receivedAt) / 1000);
       }
       await members[0].controls.heartbeat();
-      for (const m of members) {
-        consumerLag.set(
-          { consumer: this.consumer, topic: m.batch.topic, partition: String(m.batch.partition) },
-          Math.max(0, Number(BigInt(m.batch.highWatermark) - BigInt(last.get(m)!) - 1n)),
-        );
-      }
     }
   }
 
   /** Waits at the gate, heartbeating so the group keeps this member while it waits. */
   private async held(controls: Pick<BatchControls, 'heartbeat'>, gate: ConsumerGate): Promise<void> {
-    const heartbeat = setInterval(() => void controls.heartbeat().catch(() => undefined), 3_000);
+    const heartbeat = setInterval(() => void controls.heartbeat().catch(() => undefined), this.options.heartbeatIntervalMs ?? 1_000);
     try {
       await gate.wait();
     } finally {
@@ -322,17 +361,21 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     const writes = new ChunkWrites();
     const outbox: OutboxRecord[] = [];
     const afterCommit: (() => void)[] = [];
+    // Counted once committed: a chunk whose transaction is retried is not counted twice.
+    const count = (d: Decoded, outcome: string) =>
+      afterCommit.push(() => consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome }));
     for (const d of decoded) {
       if (!fresh.delete(d.eventId)) {
-        consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'duplicate' });
+        count(d, 'duplicate');
         continue;
       }
       if (this.isCancelled(d, cancelled)) {
-        consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'cancelled' });
+        count(d, 'cancelled');
         continue;
       }
       if (d.failure) {
         outbox.push(...this.failureRecords(d, d.failure, 1));
+        count(d, 'dead_lettered');
         continue;
       }
       const handler = this.getHandlerByPattern(d.message.topic);
@@ -355,7 +398,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
       });
       outbox.push(...ctx.emitted);
-      consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'processed' });
+      count(d, 'processed');
     }
     await writes.flush(manager);
     await appendToOutbox(manager, outbox);
@@ -398,7 +441,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     } catch {
       // Only an optimisation: the transaction's inbox claim is what decides duplicates and cancellations.
     }
-    const heartbeat = setInterval(() => void controls.heartbeat().catch(() => undefined), 3_000);
+    const heartbeat = setInterval(() => void controls.heartbeat().catch(() => undefined), this.options.heartbeatIntervalMs ?? 1_000);
     try {
       await Promise.all(
         pending
@@ -461,16 +504,17 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
       { err: error, topic: d.message.topic, partition: d.message.partition, offset: d.message.offset, attempts },
       'dead-lettering message',
     );
-    await this.options.dataSource.transaction(async (manager) => {
+    const lettered = await this.options.dataSource.transaction(async (manager) => {
       const { fresh } = await this.claimInbox(manager, [d]);
-      if (!fresh.has(d.eventId)) return;
+      if (!fresh.has(d.eventId)) return false;
       await appendToOutbox(manager, this.failureRecords(d, failure, attempts));
+      return true;
     });
+    if (lettered) consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'dead_lettered' });
   }
 
   /** The dead letter, plus a job.failed event so the job does not silently stall. */
   private failureRecords(d: Decoded, failure: PermanentError, attempts: number): OutboxRecord[] {
-    consumedMessages.inc({ consumer: this.consumer, topic: d.message.topic, outcome: 'dead_lettered' });
     const records = [
       deadLetterRecord(this.options.service, this.consumer, d.message, {
         code: failure.code,
@@ -480,13 +524,23 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     ];
     const jobId = d.envelope?.subject ?? d.message.key ?? undefined;
     const tenantId = d.envelope?.tenantid ?? d.message.headers['ce_tenantid'];
-    // Never answer a failed job.failed with another job.failed: that would loop. Raw messages are not jobs.
-    if (jobId && tenantId && !d.raw && d.message.topic !== TOPICS.jobFailed) {
+    const observer = this.getHandlerByPattern(d.message.topic)?.extras?.[OBSERVES_JOBS] === true;
+    // Never answer a failed job.failed with another job.failed: that would loop. Raw messages are
+    // not jobs. An observer leaves failing the job to the stage that owns its step.
+    if (jobId && tenantId && isStorableText(jobId) && isStorableText(tenantId) && !d.raw && !observer && d.message.topic !== TOPICS.jobFailed) {
       records.push(
         toOutboxRecord(
           {
             type: JOB_FAILED_V1,
-            data: { jobId, tenantId, stage: this.options.service, code: failure.code, reason: failure.message, ...jobTarget(d.data) },
+            data: {
+              jobId,
+              tenantId,
+              stage: this.options.service,
+              code: failure.code,
+              reason: toStorableText(failure.message),
+              failedTopic: d.message.topic,
+              ...toStorableValue(jobTarget(d.data ?? parsedValue(d.message))),
+            },
           },
           {
             service: this.options.service,
@@ -570,6 +624,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         attributes: {
           'messaging.system': 'kafka',
           'messaging.operation.type': 'process',
+          'messaging.operation.name': operation,
           'messaging.destination.name': d.message.topic,
           'messaging.consumer.group.name': this.consumer,
           'messaging.message.id': d.eventId,

@@ -8,3 +8,4 @@ export * from './inbox-transport';
 export * from './batch-writes';
 export * from './polling-loop';
 export * from './cancellation';
+export * from './lag-monitor';

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type KafkaConfig, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TopicSpec } from '@troupe/contracts';
 import { backoffDelay, sleep } from './errors';
@@ -40,6 +40,34 @@ export interface BatchControls {
   commit(lastOffset: string): Promise<void>;
 }
 
+/** A consumer group's position on one partition, as the broker has it. */
+export interface PartitionPosition {
+  topic: string;
+  partition: number;
+  /** The group's committed offset (the next message it will read), or null when it has committed none. */
+  committed: bigint | null;
+  /** The offset the next produced message will get. */
+  highWatermark: bigint;
+  /** The oldest offset still on the broker. */
+  lowWatermark: bigint;
+}
+
+/** Where a consumer stands: joining its group (not consuming yet), or a member consuming its partitions. */
+export type ConsumerState = 'joining' | 'consuming';
+
+/**
+ * Group membership timing. kafkajs 2.2 has no static membership (KIP-345), so a member killed
+ * without leaving is evicted only when its session times out: that is how long its partitions stay
+ * idle, and how long a replacement waits to join. Hence a short session (6 s, the brokers' default
+ * `group.min.session.timeout.ms`) with heartbeats every second; a clean stop leaves the group at once.
+ */
+export interface GroupTiming {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+}
+
+export const DEFAULT_GROUP_TIMING: GroupTiming = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 };
+
 export interface ConsumerHandle {
   stop(): Promise<void>;
   /** How many times the consumer stopped for good after a crash and was replaced. */
@@ -57,8 +85,12 @@ export interface KafkaGateway {
     topics: string[];
     partitionsConcurrently?: number;
     onBatch: (batch: ConsumedBatch, controls: BatchControls) => Promise<void>;
+    /** Told when the consumer is (re)joining its group and when it has joined and is consuming. */
+    onState?: (state: ConsumerState) => void;
   }): Promise<ConsumerHandle>;
   ensureTopics(specs: TopicSpec[]): Promise<void>;
+  /** Where a consumer group stands on every partition of `topics` (one request per topic plus one). */
+  groupPositions(groupId: string, topics: string[]): Promise<PartitionPosition[]>;
   ping(): Promise<void>;
   disconnect(): Promise<void>;
 }
@@ -93,12 +125,24 @@ export class KafkajsGateway implements KafkaGateway {
 
   private readonly logger?: Logger;
 
-  constructor(options: { brokers: string[]; clientId: string; logger?: Logger }) {
+  private readonly groupTiming: GroupTiming;
+
+  constructor(options: {
+    brokers: string[];
+    clientId: string;
+    logger?: Logger;
+    ssl?: KafkaConfig['ssl'];
+    sasl?: KafkaConfig['sasl'];
+    groupTiming?: GroupTiming;
+  }) {
     const logger = options.logger;
     this.logger = logger;
+    this.groupTiming = options.groupTiming ?? DEFAULT_GROUP_TIMING;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ssl: options.ssl,
+      sasl: options.sasl,
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => logger && logKafkajs(logger, entry),
       // Bounded, so a publish fails and the relay retries the batch rather than hanging while the
@@ -154,14 +198,18 @@ export class KafkajsGateway implements KafkaGateway {
       const consumer = this.kafka.consumer({
         groupId: options.groupId,
         allowAutoTopicCreation: false,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
+        sessionTimeout: this.groupTiming.sessionTimeoutMs,
+        heartbeatInterval: this.groupTiming.heartbeatIntervalMs,
         // How long the broker holds a fetch that finds nothing: data ends the wait at once, so this
         // only sets how often an idle consumer asks (and how long a stop waits for the fetch in flight).
         maxWaitTimeInMs: 1_000,
       });
       current = consumer;
       this.consumers.add(consumer);
+      options.onState?.('joining');
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        if (current === consumer && !stopped) options.onState?.('consuming');
+      });
       // Offsets committed in the same tick (the partitions of one chunk) go in one request.
       let pending: { offsets: { topic: string; partition: number; offset: string }[]; sent: Promise<void> } | undefined;
       const commitSoon = (offset: { topic: string; partition: number; offset: string }): Promise<void> => {
@@ -182,7 +230,9 @@ export class KafkajsGateway implements KafkaGateway {
       // Replace it: offsets are committed only after the database commit, so the new consumer
       // resumes where the old one stopped, and the inbox skips what was already done.
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (payload.restart || stopped || current !== consumer) return;
+        if (stopped || current !== consumer) return;
+        options.onState?.('joining'); // kafkajs restarting it, or we replace it below
+        if (payload.restart) return;
         crashes++;
         this.logger?.error(
           { err: payload.error, groupId: options.groupId, crashes },
@@ -242,6 +292,7 @@ export class KafkajsGateway implements KafkaGateway {
 
     const replace = async (old: Consumer): Promise<void> => {
       this.consumers.delete(old);
+      options.onState?.('joining');
       await old.disconnect().catch(() => undefined);
       while (!stopped) {
         await sleep(backoffDelay(crashes, 1_000, 30_000));
@@ -293,6 +344,29 @@ export class KafkajsGateway implements KafkaGateway {
       // Another service created them at the same moment.
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
     }
+  }
+
+  async groupPositions(groupId: string, topics: string[]): Promise<PartitionPosition[]> {
+    const admin = await this.getAdmin();
+    const [committed, ...watermarks] = await Promise.all([
+      admin.fetchOffsets({ groupId, topics }),
+      ...topics.map((topic) => admin.fetchTopicOffsets(topic)),
+    ]);
+    const committedAt = new Map(
+      committed.flatMap(({ topic, partitions }) => partitions.map((p) => [`${topic}/${p.partition}`, p.offset] as const)),
+    );
+    return topics.flatMap((topic, i) =>
+      watermarks[i].map((w) => {
+        const offset = committedAt.get(`${topic}/${w.partition}`);
+        return {
+          topic,
+          partition: w.partition,
+          committed: offset === undefined || offset === '-1' ? null : BigInt(offset),
+          highWatermark: BigInt(w.high),
+          lowWatermark: BigInt(w.low),
+        };
+      }),
+    );
   }
 
   async ping(): Promise<void> {

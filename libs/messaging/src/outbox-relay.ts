@@ -104,12 +104,13 @@ export class OutboxRelay {
       }
       const spans = rows.map((row) =>
         tracer.startSpan(
-          `publish ${row.topic}`,
+          `send ${row.topic}`,
           {
             kind: SpanKind.PRODUCER,
             attributes: {
               'messaging.system': 'kafka',
-              'messaging.operation.type': 'publish',
+              'messaging.operation.type': 'send',
+              'messaging.operation.name': 'send',
               'messaging.destination.name': row.topic,
               'messaging.message.id': row.id,
               'messaging.kafka.message.key': row.key ?? '',

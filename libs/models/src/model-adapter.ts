@@ -24,6 +24,8 @@ export interface ModelRequest {
   /** Validation errors of an earlier output (a regeneration); also in `user`, as data. */
   previousErrors?: { code: string; message: string; path?: string }[];
   params: Record<string, unknown>;
+  /** Personal data to replace in `user` before a call to a provider that is not local (the workflow's privacy). */
+  redact?: readonly import('@troupe/contracts').RedactionKind[];
 }
 
 export interface ModelResponse {

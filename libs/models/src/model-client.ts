@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ModelAttempt } from '@troupe/contracts';
+import { toStorableText, toStorableValue, type ModelAttempt } from '@troupe/contracts';
+import { redact, restore } from './redaction';
 import {
   BrokenCircuitError,
   bulkhead,
@@ -14,11 +15,12 @@ import {
 } from 'cockatiel';
 import { AnthropicAdapter } from './anthropic.adapter';
 import { costOf, countTokens, estimateTokens } from './cost';
+import { worstCaseCostUsd, type CostWallet } from './cost-wallet';
 import { LocalAdapter } from './local/local.adapter';
 import type { ModelAdapter, ModelRequest, ModelResponse, TokenUsage } from './model-adapter';
 import type { ModelCatalogue, ResolvedModel } from './model-catalogue';
 import { ModelError, ModelErrorKind } from './model-error';
-import { modelCallSeconds, modelCalls, modelCircuitState, modelCostUsd, modelTokens } from './model-metrics';
+import { genAiOperationDuration, genAiTokenUsage, modelCallSeconds, modelCalls, modelCircuitState, modelCostUsd, modelTokens } from './model-metrics';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 
 export interface ModelPolicyOptions {
@@ -54,6 +56,8 @@ export interface CallOptions {
   deadlineAt?: number;
   /** Every try is appended here, failed ones included: the job's record of what happened. */
   attempts: ModelAttempt[];
+  /** The job's budget allowance: a try whose worst case does not fit is not sent (BUDGET_EXCEEDED). */
+  wallet?: CostWallet;
 }
 
 export interface CallResult {
@@ -193,26 +197,50 @@ export class ModelClient {
     options: CallOptions,
     attempt: number,
   ): Promise<CallResult> {
+    // Personal data stays with the tenant: a third-party provider gets placeholders, a local model the original.
+    const redaction = request.redact?.length && model.provider.kind !== 'local' ? redact(request.user, request.redact) : undefined;
+    const redactions = redaction ? redaction.originals.size : undefined;
+    if (redaction) request = { ...request, user: redaction.text };
     const started = performance.now();
+    const genAi = {
+      gen_ai_operation_name: 'chat',
+      gen_ai_provider_name: model.provider.kind === 'local' ? 'troupe.local' : model.provider.kind,
+      gen_ai_request_model: model.model,
+    };
     const span = tracer.startSpan(`chat ${model.model}`, {
       kind: SpanKind.CLIENT,
       attributes: {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.system': model.provider.kind === 'local' ? 'troupe.local' : model.provider.kind,
-        'gen_ai.request.model': model.model,
+        'gen_ai.operation.name': genAi.gen_ai_operation_name,
+        'gen_ai.provider.name': genAi.gen_ai_provider_name,
+        'gen_ai.request.model': genAi.gen_ai_request_model,
         'troupe.model.ref': model.ref,
         'troupe.model.try': attempt,
       },
     });
     const timeoutMs = options.timeoutMs ?? this.policy.timeoutMs ?? model.provider.timeoutMs;
+    // Checked before every try, retries included: a call that could pass the reservation is not made.
+    const worst = options.wallet ? worstCaseCostUsd(model, request) : 0;
+    if (options.wallet && !options.wallet.hold(worst)) {
+      span.end();
+      const message = `a call to ${model.ref} may cost up to $${worst.toFixed(6)}; the job's budget reservation has $${Math.max(0, options.wallet.remainingUsd).toFixed(6)} left`;
+      options.attempts.push({ model: model.ref, try: attempt, outcome: 'failed', errorKind: ModelErrorKind.BUDGET_EXCEEDED, error: message, latencyMs: 0, costUsd: 0 });
+      throw new ModelError(ModelErrorKind.BUDGET_EXCEEDED, message);
+    }
+    let spent = 0;
     const record = (a: Omit<ModelAttempt, 'model' | 'try' | 'latencyMs'>) => {
+      spent = a.costUsd ?? 0;
       const latencyMs = performance.now() - started;
       options.attempts.push({ model: model.ref, try: attempt, latencyMs, ...a });
       modelCallSeconds.observe({ model: model.ref }, latencyMs / 1000);
+      genAiOperationDuration.observe({ ...genAi, error_type: a.errorKind ?? '' }, latencyMs / 1000);
+      if (a.usage) {
+        genAiTokenUsage.observe({ ...genAi, gen_ai_token_type: 'input' }, a.usage.inputTokens);
+        genAiTokenUsage.observe({ ...genAi, gen_ai_token_type: 'output' }, a.usage.outputTokens);
+      }
       return latencyMs;
     };
     try {
-      const response = await this.breakers.get(model.ref)!.execute(() =>
+      const raw = await this.breakers.get(model.ref)!.execute(() =>
         this.bulkheads.get(model.provider.name)!.execute(async () => {
           // The timeout starts when the call leaves the queue: waiting for a slot is bounded by the deadline only.
           // A plain controller and a cleared timer, not AbortSignal.timeout/any: those keep every
@@ -229,6 +257,10 @@ export class ModelClient {
           }
         }, options.deadline),
       );
+      // A provider's output may hold text no store can keep (NUL, lone surrogates): normalised here,
+      // where it enters, so it never fails a write downstream.
+      let response = { ...raw, text: toStorableText(raw.text), output: toStorableValue(raw.output) };
+      if (redaction) response = { ...response, text: restore(response.text, redaction.originals), output: restore(response.output, redaction.originals) };
       // Chat formats add a few tokens per message around the contents: 3 each, plus 3 to prime the reply.
       const usage = response.usage ?? {
         inputTokens: countTokens(request.system) + countTokens(request.user) + 9,
@@ -242,6 +274,7 @@ export class ModelClient {
         costUsd,
         confidence,
         providerRequestId: response.providerRequestId,
+        redactions,
       });
       modelCalls.inc({ model: model.ref, outcome: 'ok' });
       modelTokens.inc({ model: model.ref, direction: 'input' }, usage.inputTokens);
@@ -267,6 +300,7 @@ export class ModelClient {
         usage,
         costUsd,
         providerRequestId: error.details.providerRequestId,
+        redactions,
       });
       modelCalls.inc({ model: model.ref, outcome: error.kind });
       if (costUsd > 0) modelCostUsd.inc({ model: model.ref }, costUsd);
@@ -274,6 +308,7 @@ export class ModelClient {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
       throw error;
     } finally {
+      options.wallet?.spend(worst, spent);
       span.end();
     }
   }

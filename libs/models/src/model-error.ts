@@ -22,6 +22,8 @@ export enum ModelErrorKind {
   CANCELLED = 'CANCELLED',
   /** The model answered, but its output does not satisfy the step's output schema. */
   OUTPUT_INVALID = 'OUTPUT_INVALID',
+  /** The call's worst case would take the job past its budget reservation: not sent. */
+  BUDGET_EXCEEDED = 'BUDGET_EXCEEDED',
 }
 
 /** Retried against the same model (with backoff): the condition may pass within seconds. */
@@ -35,6 +37,8 @@ const FALLBACK = new Set([
   ModelErrorKind.CIRCUIT_OPEN,
   ModelErrorKind.BULKHEAD_FULL,
   ModelErrorKind.CONTEXT_TOO_LONG,
+  // A cheaper model further down the plan may still fit the reservation.
+  ModelErrorKind.BUDGET_EXCEEDED,
 ]);
 /** Counted by the circuit breaker: the provider is unhealthy (a 400 says nothing about its health). */
 const UNHEALTHY = new Set([ModelErrorKind.TIMEOUT, ModelErrorKind.UNAVAILABLE, ModelErrorKind.RATE_LIMITED]);

@@ -44,5 +44,23 @@ export const routingDecisions = new Counter({
   registers: [metricsRegistry],
 });
 
+// The OpenTelemetry GenAI client metrics (semantic conventions v1.41), under the names an OTLP →
+// Prometheus translation gives them, with the buckets the conventions recommend.
+export const genAiOperationDuration = new Histogram({
+  name: 'gen_ai_client_operation_duration_seconds',
+  help: 'gen_ai.client.operation.duration: GenAI operation duration',
+  labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'] as const,
+  buckets: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
+  registers: [metricsRegistry],
+});
+
+export const genAiTokenUsage = new Histogram({
+  name: 'gen_ai_client_token_usage',
+  help: 'gen_ai.client.token.usage: number of input and output tokens used',
+  labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'] as const,
+  buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864],
+  registers: [metricsRegistry],
+});
+
 /** The process's Prometheus exposition (for tests and the benchmark). */
 export const metricsRegistryText = () => metricsRegistry.metrics();

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import type { Generation, ModelAttempt, ModelStep, PlanCandidate, RoutingDecision } from '@troupe/contracts';
+import type { Generation, ModelAttempt, ModelStep, PlanCandidate, RedactionKind, RoutingDecision } from '@troupe/contracts';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { sumCosts } from './cost';
 import type { ModelRequest } from './model-adapter';
 import type { CallResult, ModelClient } from './model-client';
+import type { CostWallet } from './cost-wallet';
 import { ModelError, ModelErrorKind } from './model-error';
 import { routingDecisions } from './model-metrics';
 import { buildPrompt, type PromptData } from './prompt';
@@ -12,6 +13,8 @@ export interface RouteRequest {
   route: string;
   step: ModelStep;
   data: PromptData;
+  /** Personal data kept from third-party providers (the workflow's `privacy.redact`). */
+  redact?: readonly RedactionKind[];
   /** The workflow's output schema: sent to JSON-capable models, used by `first-valid` and `fields` merges. */
   schema?: Record<string, unknown>;
   /** 1 for a job's first generation; a regeneration starts a cascade one tier higher per attempt. */
@@ -32,6 +35,8 @@ export interface RouteRequest {
    * the plan treats the answer as a failure of that model (OUTPUT_INVALID: a fallback moves on).
    */
   accept?: (output: unknown) => string | undefined;
+  /** The job's budget allowance, shared by every call of the job in this process. */
+  wallet?: CostWallet;
 }
 
 /** No model of the plan produced an output; carries everything that was tried, for the job's record. */
@@ -185,6 +190,7 @@ export class ModelRouter {
       classification: data.classification as ModelRequest['classification'],
       previousErrors: data.previousErrors,
       params,
+      redact: run.request.redact,
     };
   }
 
@@ -202,6 +208,7 @@ export class ModelRouter {
       deadlineAt: run.deadlineAt,
       timeoutMs: run.request.step.timeoutMs,
       attempts: run.attempts,
+      wallet: run.request.wallet,
     });
     const accept = run.request.accept;
     if (!accept) return called;

@@ -192,6 +192,52 @@ describe('adapters and error classes', () => {
     expect(JSON.parse(anthropic.body.messages[0].content).input).toBe(TICKET);
   });
 
+  it('given a provider answering NUL and lone surrogates, when called, then the text and output hold U+FFFD instead', async () => {
+    const { router: r } = router();
+    // JSON escapes carry the bad code points over the wire as a real provider's would.
+    fake.queue('cheap', { content: '{"reply":"a\\u0000b\\ud800c \\ud83d\\ude00","\\udc00k":1}' });
+    fake.queue('claude', { content: 'plain \u0000 text \ud800' });
+    const a = await run(r, { model: 'oai/cheap' });
+    expect(a.output).toEqual({ reply: 'a\ufffdb\ufffdc \ud83d\ude00', '\ufffdk': 1 });
+    const client = new ModelClient(catalogue(), FAST);
+    const b = await client.call('ant/claude', { ...request(), json: false }, { deadline: new AbortController().signal, attempts: [] });
+    expect(b.response.text).toBe('plain \ufffd text \ufffd');
+  });
+
+  it('given a workflow that redacts personal data, when a third-party model is called, then the provider sees placeholders, the answer is restored, and the attempt says how many were replaced', async () => {
+    const text =
+      'Hello, I am Sarah Connor. Mail me at sarah.connor@example.com or call +44 20 7946 0958. ' +
+      'Card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32. Thanks, Sarah Connor';
+    const client = new ModelClient(catalogue(), FAST);
+    const user = JSON.stringify({ input: text });
+    fake.queue('cheap', { content: { reply: 'Dear [NAME_1], we wrote to [EMAIL_1] about card [CARD_1].' } });
+    const attempts: ModelAttempt[] = [];
+    const result = await client.call(
+      'oai/cheap',
+      { ...request(), user, input: { text }, redact: ['email', 'phone', 'payment-card', 'iban', 'name'] },
+      { deadline: new AbortController().signal, attempts },
+    );
+    const sent = fake.requests[0].body.messages[1].content as string;
+    for (const secret of ['Sarah', 'Connor', 'sarah.connor@example.com', '7946', '4111 1111', 'GB82']) expect(sent).not.toContain(secret);
+    expect(JSON.parse(sent).input).toBe(
+      'Hello, I am [NAME_1]. Mail me at [EMAIL_1] or call [PHONE_1]. Card [CARD_1], IBAN [IBAN_1]. Thanks, [NAME_1]',
+    );
+    expect(result.response.output).toEqual({ reply: 'Dear Sarah Connor, we wrote to sarah.connor@example.com about card 4111 1111 1111 1111.' });
+    expect(attempts[0].redactions).toBe(5);
+    expect(JSON.stringify(attempts)).not.toContain('Sarah');
+
+    // An in-process model sees the original, and nothing is recorded as redacted.
+    const localAttempts: ModelAttempt[] = [];
+    await client.call(
+      'local/templated-reply',
+      { ...request(), json: false, user, input: { text }, classification: classification as ModelRequest['classification'], redact: ['email', 'name'] },
+      { deadline: new AbortController().signal, attempts: localAttempts },
+    );
+    expect(localAttempts[0]).toMatchObject({ outcome: 'succeeded' });
+    expect(localAttempts[0].redactions).toBeUndefined();
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('given an Azure-style deployment, when called, then the path, the api-version query and the api-key header are Azure’s', async () => {
     const client = new ModelClient(catalogue(), FAST);
     await client.call('azure/gpt-4o-mini', request(), {
@@ -641,11 +687,17 @@ describe('secrets and prompts', () => {
     const span = spans.getFinishedSpans().find((s) => s.name === 'chat cheap')!;
     expect(span.attributes).toMatchObject({
       'gen_ai.operation.name': 'chat',
-      'gen_ai.system': 'openai',
+      'gen_ai.provider.name': 'openai',
       'gen_ai.request.model': 'cheap',
       'gen_ai.usage.input_tokens': 7,
       'gen_ai.usage.output_tokens': 3,
     });
+    // And the GenAI client metrics, as an OTLP → Prometheus translation names them.
+    const lines = (await metricsRegistryText()).split('\n');
+    const line = (name: string, ...labels: string[]) => lines.find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+    expect(line('gen_ai_client_operation_duration_seconds_count', 'gen_ai_provider_name="openai"', 'gen_ai_request_model="cheap"')).toMatch(/ [1-9]\d*$/);
+    expect(line('gen_ai_client_token_usage_sum', 'gen_ai_request_model="cheap"', 'gen_ai_token_type="input"')).toMatch(/ (7|[1-9]\d+)$/);
+    expect(line('gen_ai_client_token_usage_sum', 'gen_ai_request_model="cheap"', 'gen_ai_token_type="output"')).toMatch(/ ([3-9]|[1-9]\d+)$/);
   });
 
   it('given prior validation errors and hostile input, when a prompt is built, then both are data in the user message only', () => {

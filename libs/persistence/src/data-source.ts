@@ -1,5 +1,45 @@
 import { Client } from 'pg';
-import { DataSource, type MigrationInterface, type MixedList, type EntitySchema } from 'typeorm';
+import { DataSource, type Logger as TypeormLogger, type MigrationInterface, type MixedList, type EntitySchema } from 'typeorm';
+
+/** The part of a pino logger the data source writes to. */
+export interface JsonLogger {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+/**
+ * TypeORM's own logger prints plain text with every query parameter (job inputs, keys' hashes,
+ * outputs): here a failed query is one JSON line with the statement, never its parameters. The
+ * caller decides what the failure means (retry, dead letter, 503) and logs that.
+ */
+export class JsonTypeormLogger implements TypeormLogger {
+  constructor(private readonly logger: JsonLogger) {}
+
+  logQuery(): void {}
+
+  logQueryError(error: string | Error, query: string): void {
+    const e = error as { code?: string; message?: string };
+    this.logger.warn({ code: e.code, error: typeof error === 'string' ? error : e.message, query: query.slice(0, 500) }, 'query failed');
+  }
+
+  logQuerySlow(time: number, query: string): void {
+    this.logger.warn({ ms: time, query: query.slice(0, 500) }, 'slow query');
+  }
+
+  logSchemaBuild(message: string): void {
+    this.logger.debug({}, message);
+  }
+
+  logMigration(message: string): void {
+    this.logger.info({}, message);
+  }
+
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') this.logger.warn({ detail: String(message) }, 'typeorm');
+    else this.logger.debug({ detail: String(message) }, 'typeorm');
+  }
+}
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -10,6 +50,8 @@ export interface ServiceDataSourceOptions {
   entities: MixedList<Function | string | EntitySchema>;
   migrations: MigrationClass[];
   poolSize?: number;
+  /** Where TypeORM's failures go, as JSON without parameters (none: not logged). */
+  logger?: JsonLogger;
 }
 
 /** A TypeORM data source bound to one service's schema; migrations only, never `synchronize`. */
@@ -23,7 +65,8 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'all',
     synchronize: false,
-    logging: ['error'],
+    logging: options.logger ? ['error', 'warn', 'migration'] : false,
+    logger: options.logger ? new JsonTypeormLogger(options.logger) : undefined,
     applicationName: `troupe-${options.schema}`,
     // search_path makes the service's raw SQL (outbox, inbox) resolve to its own schema.
     extra: {

@@ -6,8 +6,10 @@ import { createLogger, PinoNestLogger } from '@troupe/telemetry';
 import type { Logger } from 'pino';
 import { throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
+import { httpMetrics } from './http-metrics';
 import type { ServiceDefinition } from './service-definition';
-import { CONSUMER_GATE, KAFKA_GATEWAY, LOGGER } from './tokens';
+import { type ConsumerStatus } from './runtime.module';
+import { CONSUMER_GATE, CONSUMER_STATUS, KAFKA_GATEWAY, LOGGER } from './tokens';
 
 /**
  * Nest's default RPC filter replaces every error with "Internal server error"; the inbox transport
@@ -72,6 +74,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
     process.exit(1);
   }
   const logger = app.get<Logger>(LOGGER);
+  app.use(httpMetrics());
   app.useGlobalFilters(new TroupeExceptionFilter(app.getHttpAdapter(), options.httpErrorFilter?.(logger)));
   await options.configure?.(app, logger);
 
@@ -82,9 +85,13 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
     logger,
     batchSize: config.TROUPE_CONSUMER_BATCH_SIZE,
     maxAttempts: config.TROUPE_CONSUMER_MAX_ATTEMPTS,
+    lagIntervalMs: config.TROUPE_CONSUMER_LAG_INTERVAL_MS,
     dropCancelledJobs: definition.dropCancelledJobs,
     gate: optionalProvider<ConsumerGate>(app, CONSUMER_GATE),
+    onState: (state) => consumerStatus.set(state),
+    heartbeatIntervalMs: Math.min(config.TROUPE_KAFKA_HEARTBEAT_INTERVAL_MS, Math.floor(config.TROUPE_KAFKA_SESSION_TIMEOUT_MS / 3)),
   });
+  const consumerStatus = app.get<ConsumerStatus>(CONSUMER_STATUS);
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   // SIGTERM/SIGINT: stop taking work, finish and commit the batch in progress, close, exit 0.
   let closing = false;
@@ -107,16 +114,32 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 
-  await app.startAllMicroservices();
   const port = config.PORT ?? definition.defaultPort;
   // Idle keep-alive connections outlive the usual 60 s of clients and load balancers: with Node's
   // 5 s default a client reusing a connection the server is just closing gets ECONNRESET.
   const server = app.getHttpServer() as import('node:http').Server;
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await app.listen(port, config.TROUPE_HTTP_HOST);
-  logger.info({ port }, `troupe-${definition.service} ready`);
+  // HTTP first: probes and the API answer while the consumer joins its group, which after a crash
+  // can take until the dead member's session times out. Readiness says when it has joined.
+  await app.listen(port, httpHost(config, definition));
+  logger.info({ port }, `troupe-${definition.service} serving HTTP`);
+  consumerStatus.expected = true;
+  try {
+    await app.startAllMicroservices();
+  } catch (error) {
+    logger.fatal({ err: error }, `troupe-${definition.service} could not start consuming: ${(error as Error).message}`);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // let the log line out
+    process.exit(1);
+  }
+  logger.info({ port, consumer: consumerStatus.state }, `troupe-${definition.service} ready`);
   return app;
+}
+
+/** The configured address, else every interface for a public API or in production, else loopback. */
+export function httpHost(config: Pick<CommonConfig, 'TROUPE_HTTP_HOST' | 'NODE_ENV'>, definition: Pick<ServiceDefinition, 'publicHttp'>): string {
+  if (config.TROUPE_HTTP_HOST) return config.TROUPE_HTTP_HOST;
+  return definition.publicHttp || config.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1';
 }
 
 /** A provider the service may or may not declare. */

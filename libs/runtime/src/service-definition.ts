@@ -12,6 +12,13 @@ export interface ServiceDefinition<S extends z.ZodObject<z.ZodRawShape> = z.ZodO
   /** The service's own migrations; the messaging ones (outbox, inbox, cancelled jobs) are added before them. */
   migrations: (new () => MigrationInterface)[];
   defaultPort: number;
+  /** Serves a public API (intake): binds to every interface by default, not only loopback in local mode. */
+  publicHttp?: boolean;
+  /**
+   * Ready while its consumer is still joining its group: the service's API works without it
+   * (intake accepts jobs through its outbox; the read model catches up once the group has joined).
+   */
+  readyWhileJoining?: boolean;
   /** Drop the events of jobs this service has marked cancelled (see `markJobCancelled`). */
   dropCancelledJobs?: boolean;
 }

@@ -23,8 +23,22 @@ export const consumerBatchSeconds = new Histogram({
 
 export const consumerLag = new Gauge({
   name: 'troupe_consumer_lag',
-  help: 'Messages behind the high watermark, per topic and partition, as of the last batch',
+  help: "Messages between the consumer group's committed offset and the high watermark, per topic and partition, read from the broker on a timer",
   labelNames: ['consumer', 'topic', 'partition'] as const,
+  registers: [metricsRegistry],
+});
+
+export const consumerOldestUnprocessed = new Gauge({
+  name: 'troupe_consumer_oldest_unprocessed_seconds',
+  help: "How long the oldest message the consumer group has not processed has waited (0 when none), estimated from the high watermarks' history",
+  labelNames: ['consumer'] as const,
+  registers: [metricsRegistry],
+});
+
+export const consumerLagSampledAt = new Gauge({
+  name: 'troupe_consumer_lag_sampled_timestamp_seconds',
+  help: 'When the lag gauges were last read from the broker (Unix time): stops moving while the broker cannot be asked',
+  labelNames: ['consumer'] as const,
   registers: [metricsRegistry],
 });
 
@@ -68,5 +82,20 @@ export const consumerCommitDelay = new Histogram({
   help: "From the consumer receiving a message to its chunk's database commit and Kafka offset commit",
   labelNames: ['consumer', 'topic'] as const,
   buckets: DELAY_BUCKETS,
+  registers: [metricsRegistry],
+});
+
+export const httpRequests = new Counter({
+  name: 'troupe_http_requests_total',
+  help: 'HTTP requests served, by method, route (its pattern, not the path) and status code',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: [metricsRegistry],
+});
+
+export const httpRequestSeconds = new Histogram({
+  name: 'troupe_http_request_duration_seconds',
+  help: 'Time to answer an HTTP request, by method and route',
+  labelNames: ['method', 'route'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [metricsRegistry],
 });

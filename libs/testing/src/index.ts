@@ -6,3 +6,4 @@ export * from './service-process';
 export * from './infrastructure';
 export * from './tcp-proxy';
 export * from './fake-model-provider';
+export * from './chaos';

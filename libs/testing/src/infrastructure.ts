@@ -4,8 +4,22 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Client } from 'pg';
 import { waitFor } from './wait-for';
 
-export const KAFKA_BROKERS = (process.env.TROUPE_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/troupe';
+// Tests run on a broker and databases of their own (npm test starts the broker on 29092): they delete
+// topics and consumer groups, which must never touch a running `npm run start:local` (9092, `troupe`).
+export const KAFKA_BROKERS = (process.env.TROUPE_KAFKA_BROKERS ?? '127.0.0.1:29092').split(',');
+const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/troupe_test';
+
+/** The broker `npm run start:local` uses: the tests' clean-slate reset refuses to run against it. */
+export const LOCAL_INSTANCE_BROKER_PORT = 9092;
+
+/** Whether `brokers` is the local instance's broker (loopback, port 9092). */
+export function isLocalInstanceBroker(brokers: readonly string[]): boolean {
+  return brokers.some((b) => {
+    const match = /^(?:\[(.+)\]|([^:]+)):(\d+)$/.exec(b.trim());
+    const host = match?.[1] ?? match?.[2];
+    return Number(match?.[3]) === LOCAL_INSTANCE_BROKER_PORT && ['127.0.0.1', 'localhost', '::1', '0.0.0.0'].includes(host ?? '');
+  });
+}
 
 export function testKafka(clientId = 'troupe-test'): Kafka {
   return new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
@@ -38,6 +52,12 @@ export async function createTestDatabase(label: string): Promise<{ url: string; 
  * services recreate the topics at start-up), so no earlier run's messages are replayed.
  */
 export async function resetTroupeTopics(): Promise<void> {
+  if (isLocalInstanceBroker(KAFKA_BROKERS) && process.env.TROUPE_TEST_ALLOW_LOCAL_BROKER !== 'true') {
+    throw new Error(
+      `refusing to delete Troupe's topics on ${KAFKA_BROKERS.join(',')}: that is the broker of \`npm run start:local\`. ` +
+        'Run the tests with `npm test` (its own broker on 29092), or set TROUPE_TEST_ALLOW_LOCAL_BROKER=true if nothing runs there.',
+    );
+  }
   const admin = testKafka('troupe-test-reset').admin();
   await admin.connect();
   try {

@@ -30,10 +30,18 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts the process and waits until it is ready (`until: 'health'`: only until it serves HTTP,
+   * which a restarted service does before its consumer has rejoined its group).
+   */
+  async start(options: { until?: 'ready' | 'health' } = {}): Promise<void> {
+    const probe = options.until === 'health' ? 'health' : 'ready';
+    // Loopback unless the test says otherwise (`TROUPE_HTTP_HOST: undefined`: the service's default).
+    const env: NodeJS.ProcessEnv = { ...process.env, TROUPE_HTTP_HOST: '127.0.0.1', ...this.env, PORT: String(this.port) };
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
     const child = spawn(process.execPath, [...this.nodeArgs, resolve(repoRoot, `services/${this.name}/dist/main.js`)], {
       cwd: repoRoot,
-      env: { ...process.env, ...this.env, PORT: String(this.port), TROUPE_HTTP_HOST: '127.0.0.1' },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -46,10 +54,10 @@ export class ServiceProcess {
     await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`${this.name} exited:\n${this.logs()}`);
-        const response = await fetch(`${this.url}/ready`).catch(() => undefined);
+        const response = await fetch(`${this.url}/${probe}`).catch(() => undefined);
         return response?.ok;
       },
-      { timeoutMs: 60_000, intervalMs: 200, description: `${this.name} to be ready` },
+      { timeoutMs: 60_000, intervalMs: 50, description: `${this.name} to answer /${probe}` },
     );
   }
 
@@ -67,9 +75,13 @@ export class ServiceProcess {
     return code;
   }
 
-  /** Dies at once, as in a crash: no draining, no commits. */
-  kill(): void {
-    this.child?.kill('SIGKILL');
+  /** Dies at once, as in a crash: no draining, no commits. Resolves once the process is gone. */
+  kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    return exited;
   }
 
   logs(lines = 40): string {

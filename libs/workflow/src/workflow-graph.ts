@@ -1,3 +1,4 @@
+import type { RedactionKind } from '@troupe/contracts';
 import {
   ROUTES_STEP_ID,
   type Mapping,
@@ -44,6 +45,8 @@ export type GraphStep = ModelGraphStep | TransformGraphStep;
 /** A workflow compiled for execution: its steps in topological order, their relations, the output mapping. */
 export interface WorkflowGraph {
   workflow: { id: string; version: number };
+  /** Personal data kept from third-party providers (the workflow's `privacy.redact`). */
+  redact?: readonly RedactionKind[];
   steps: GraphStep[];
   byId: ReadonlyMap<string, GraphStep>;
   /** Transitive upstream (everything a step may read through `$steps`). */
@@ -224,6 +227,7 @@ export function compileWorkflow(definition: WorkflowDefinition): WorkflowGraph {
   });
   return {
     workflow: { id: definition.id, version: definition.version },
+    redact: definition.privacy?.redact,
     steps,
     byId: new Map(steps.map((s) => [s.id, s])),
     upstream,

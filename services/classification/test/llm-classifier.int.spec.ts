@@ -65,6 +65,18 @@ describe('LLM classifier', () => {
     expect(sent.messages[0].content).not.toContain('ignore your instructions');
   });
 
+  it('given a workflow that redacts emails and names, when classified, then the provider sees placeholders and the attempt counts them', async () => {
+    fake.queue('clf', { content: { label: 'billing', confidence: 0.8 } });
+    const text = 'I was charged twice. Contact Maria Garcia at maria.garcia@example.org about the invoice.';
+    const c = await classifyWithLlm(text, spec(), models, undefined, undefined, ['email', 'name']);
+    const sent = JSON.stringify(fake.requests[0].body);
+    expect(sent).not.toContain('maria.garcia@example.org');
+    expect(sent).not.toContain('Garcia');
+    expect(sent).toContain('[EMAIL_1]');
+    expect(c.label).toBe('billing');
+    expect(c.attempts?.[0].redactions).toBe(2);
+  });
+
   it('given a label outside the set, when classified, then it becomes the default label with a low confidence', async () => {
     fake.queue('clf', { content: { label: 'weather', confidence: 0.99 } });
     const c = await classifyWithLlm(TEXT, spec(), models);

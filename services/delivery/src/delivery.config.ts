@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { Deliveries1763800000001 } from './migrations/1763800000001-deliveries';
 import { TargetsAndRounds1764000000001 } from './migrations/1764000000001-targets-and-rounds';
 import { JobOutcomes1765000000001 } from './migrations/1765000000001-job-outcomes';
+import { DeliveryKinds1772000000000 } from './migrations/1772000000000-delivery-kinds';
 import { DeliveryEntity } from './webhooks/delivery.entity';
 
 export const DeliveryConfigSchema = CommonConfigSchema.extend({
@@ -48,6 +49,6 @@ export const deliveryDefinition: ServiceDefinition<typeof DeliveryConfigSchema> 
   service: 'delivery',
   configSchema: DeliveryConfigSchema,
   entities: [DeliveryEntity],
-  migrations: [Deliveries1763800000001, TargetsAndRounds1764000000001, JobOutcomes1765000000001],
+  migrations: [Deliveries1763800000001, TargetsAndRounds1764000000001, JobOutcomes1765000000001, DeliveryKinds1772000000000],
   defaultPort: 3004,
 };

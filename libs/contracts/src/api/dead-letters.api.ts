@@ -29,6 +29,11 @@ export const ListDeadLettersQuerySchema = z
   .object({
     stage: z.enum(SERVICES).optional(),
     code: z.string().max(100).optional(),
+    /**
+     * Platform operators only: one tenant's letters, or `none` for letters that name no tenant.
+     * Every other caller sees its own tenant's letters only.
+     */
+    tenant: z.string().max(64).optional(),
     /** Only letters never replayed. */
     pending: z.enum(['true', 'false']).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),

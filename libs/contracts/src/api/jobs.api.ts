@@ -44,6 +44,36 @@ export const TimelineEntrySchema = z.object({
 });
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 
+/** One model call of a job, as its cost ledger holds it. */
+export const CostCallSchema = z.object({
+  stage: z.string(),
+  step: z.string().nullable(),
+  stepRun: z.number().int().nullable(),
+  generationAttempt: z.number().int().nullable(),
+  model: z.string(),
+  try: z.number().int(),
+  outcome: z.string(),
+  errorKind: z.string().nullable(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  costUsd: z.number(),
+});
+
+/** Totals of a group of a job's model calls. */
+export const CostTotalSchema = z.object({ calls: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number() });
+
+/** What the job cost: every model call made for it, and sums by step and by model. */
+export const JobCostSchema = z.object({
+  totalUsd: z.number(),
+  /** The job's budget reservation (absent: none) and whether it is settled. */
+  reservedUsd: z.number().optional(),
+  settled: z.boolean(),
+  byStep: z.record(z.string(), CostTotalSchema),
+  byModel: z.record(z.string(), CostTotalSchema),
+  calls: z.array(CostCallSchema),
+});
+export type JobCost = z.infer<typeof JobCostSchema>;
+
 export const JobViewSchema = z.object({
   id: z.string().uuid(),
   tenantId: z.string(),
@@ -55,10 +85,17 @@ export const JobViewSchema = z.object({
   result: z.unknown().optional(),
   /** Why the job was rejected or failed. */
   errors: z.array(FailureReasonSchema).optional(),
+  /** Sum of every model call made for the job (all stages, tries, fallbacks, steps, regenerations). */
   costUsd: z.number().optional(),
+  /** `GET /v1/jobs/:id` only: the cost per call, step and model. */
+  cost: JobCostSchema.optional(),
   /** The steps of the workflow's graph by id, as they finish: status, output, model, cost, why. */
   steps: z.record(z.string(), StepResultSchema.partial({ attempts: true, decisions: true })).optional(),
   metadata: z.record(z.string(), z.string()),
+  /** The classification label, once classified. */
+  label: z.string().optional(),
+  /** The `Idempotency-Key` the job was submitted with. */
+  idempotencyKey: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   timeline: z.array(TimelineEntrySchema).optional(),
@@ -97,6 +134,15 @@ export const ListJobsQuerySchema = z
     /** Opaque cursor from the previous page's `nextCursor`. */
     cursor: z.string().max(200).optional(),
     status: JobStatusSchema.optional(),
+    /** A workflow id. */
+    workflow: z.string().min(1).max(63).optional(),
+    /** The classification label. */
+    label: z.string().min(1).max(63).optional(),
+    /** Created at or after / before this time (ISO 8601). */
+    from: z.string().datetime({ offset: true }).optional(),
+    to: z.string().datetime({ offset: true }).optional(),
+    /** A job id or an `Idempotency-Key` the job was submitted with (exact match). */
+    q: z.string().min(1).max(255).optional(),
   })
   .strict();
 export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;

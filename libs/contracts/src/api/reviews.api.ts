@@ -74,3 +74,33 @@ export const ReviewListSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 export type ReviewList = z.infer<typeof ReviewListSchema>;
+
+/** `GET /v1/reviews/export`: decided reviews as JSONL (one line each), for evaluation datasets. */
+export const ExportReviewsQuerySchema = z
+  .object({
+    /** Decided at or after / before (ISO 8601). */
+    from: z.string().datetime({ offset: true }).optional(),
+    to: z.string().datetime({ offset: true }).optional(),
+    workflow: z.string().max(63).optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  })
+  .strict();
+export type ExportReviewsQuery = z.infer<typeof ExportReviewsQuerySchema>;
+
+/** One line of the export: what the model was given, what it produced, and what the reviewer decided. */
+export const ReviewExampleSchema = z.object({
+  reviewId: z.string().uuid(),
+  jobId: z.string().uuid(),
+  workflow: z.object({ id: z.string(), version: z.number().int() }),
+  label: z.string(),
+  input: z.object({ text: z.string() }),
+  heldOutput: z.unknown(),
+  heldBecause: z.array(z.string()),
+  findings: z.array(FailureReasonSchema),
+  decision: ReviewDecisionKindSchema,
+  /** The reviewer's output for an edit; null otherwise. */
+  editedOutput: z.unknown().nullable(),
+  comment: z.string().nullable(),
+  decidedAt: z.string(),
+});
+export type ReviewExample = z.infer<typeof ReviewExampleSchema>;

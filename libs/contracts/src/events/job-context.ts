@@ -20,6 +20,11 @@ export const JobContextSchema = z.object({
   metadata: z.record(z.string(), z.string()).default({}),
   /** When the job's model work must be done by (from the workflow's `deadlineSeconds`); absent: no job deadline. */
   deadlineAt: z.string().datetime({ offset: true }).optional(),
+  /**
+   * The job's cost reservation against its tenant's budgets (absent: no budget applies). Generation
+   * starts no model call whose worst case would take the job's cost past `reservedUsd`.
+   */
+  budget: z.object({ reservedUsd: z.number().nonnegative() }).optional(),
 });
 export type JobContext = z.infer<typeof JobContextSchema>;
 
@@ -56,6 +61,8 @@ export const ModelAttemptSchema = z.object({
   costUsd: z.number().nonnegative().default(0),
   confidence: z.number().min(0).max(1).optional(),
   providerRequestId: z.string().optional(),
+  /** How many values of personal data were replaced with placeholders before the call (never which). */
+  redactions: z.number().int().nonnegative().optional(),
 });
 export type ModelAttempt = z.infer<typeof ModelAttemptSchema>;
 

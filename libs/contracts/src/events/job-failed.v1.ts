@@ -9,6 +9,12 @@ export const JobFailedV1Schema = z.object({
   stage: z.string(),
   code: z.string(),
   reason: z.string(),
+  /**
+   * The topic of the message the stage could not process, when the failure is its dead letter. A
+   * job.failed from the job.requested topic means that request is unreadable: delivery notifies
+   * what the failure names (if anything) without waiting to see the request.
+   */
+  failedTopic: z.string().optional(),
   /** The step of the workflow's graph that failed, when a step did. */
   step: z.string().optional(),
   /**
@@ -18,5 +24,10 @@ export const JobFailedV1Schema = z.object({
   webhook: WebhookTargetSchema.optional(),
   workflow: z.object({ id: z.string(), version: z.number().int() }).optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /**
+   * What the job's model calls have cost in all when it failed (classification's and generation's),
+   * when the emitter knows: budgets settle once the cost ledger has this much.
+   */
+  costUsd: z.number().nonnegative().optional(),
 });
 export type JobFailedV1 = z.infer<typeof JobFailedV1Schema>;

@@ -6,7 +6,7 @@ export const ReviewDecisionKindSchema = z.enum(REVIEW_DECISIONS);
 export const ReviewerSchema = z.object({
   /** The API key's non-secret fingerprint. */
   keyId: z.string(),
-  role: z.enum(['reviewer', 'admin']),
+  role: z.enum(['reviewer', 'admin', 'platform']),
 });
 
 export const REVIEW_DECIDED_V1 = 'troupe.review.decided.v1';

@@ -208,6 +208,20 @@ export const DeliverySpecSchema = z.object({
 /** The id of the model step that `generation.routes` becomes in a workflow's graph. */
 export const ROUTES_STEP_ID = 'generate';
 
+/** Personal data a workflow keeps from third-party model providers. */
+export const REDACTION_KINDS = ['email', 'phone', 'payment-card', 'iban', 'name'] as const;
+export type RedactionKind = (typeof REDACTION_KINDS)[number];
+export const PrivacySpecSchema = z
+  .object({
+    /**
+     * Replaced with placeholders (`[EMAIL_1]`) in every prompt sent to a provider that is not
+     * `local`, and put back in its answer; in-process models see the original.
+     */
+    redact: z.array(z.enum(REDACTION_KINDS)).min(1).optional(),
+  })
+  .strict();
+export type PrivacySpec = z.infer<typeof PrivacySpecSchema>;
+
 export const WorkflowDefinitionSchema = z
   .object({
     id: Identifier,
@@ -219,6 +233,17 @@ export const WorkflowDefinitionSchema = z
      * DEADLINE_EXCEEDED. Time waiting for a reviewer does not count; the review has its own deadline.
      */
     deadlineSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
+    /**
+     * Service-level objectives: the share of jobs delivered (e.g. 0.99) and the p95 end-to-end
+     * latency in ms (e.g. 30000). `GET /v1/usage` reports attainment; metrics feed burn-rate alerts.
+     */
+    objectives: z
+      .object({
+        delivered: z.number().gt(0).lt(1).optional(),
+        latencyP95Ms: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     input: z.object({ maxLength: z.number().int().positive().max(1_000_000).default(20_000) }).default({}),
     classification: ClassifierSpecSchema,
     /** One model step chosen by label (the simple case). With `steps` too, it is the step `generate`. */
@@ -229,6 +254,7 @@ export const WorkflowDefinitionSchema = z
     validation: ValidationSpecSchema.default({}),
     review: ReviewSpecSchema.optional(),
     delivery: DeliverySpecSchema.default({}),
+    privacy: PrivacySpecSchema.optional(),
   })
   .strict()
   .superRefine((workflow, ctx) => {

@@ -14,7 +14,7 @@ export class ClassifierService {
     const spec = job.workflow.classification;
     if (spec.kind === 'llm') {
       const deadline = job.deadlineAt ? Date.parse(job.deadlineAt) : undefined;
-      return classifyWithLlm(job.input.text, spec, this.models, signal, deadline);
+      return classifyWithLlm(job.input.text, spec, this.models, signal, deadline, job.workflow.privacy?.redact);
     }
     return classifyLocally(job.input.text, spec);
   }

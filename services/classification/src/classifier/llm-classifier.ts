@@ -1,4 +1,4 @@
-import type { Classification, LlmClassifierSpec, ModelStep } from '@troupe/contracts';
+import type { Classification, LlmClassifierSpec, ModelStep, RedactionKind } from '@troupe/contracts';
 import { ModelRoutingError, type ModelRuntime } from '@troupe/models';
 import { z } from 'zod';
 import { classifyLocally } from './local-classifier';
@@ -21,6 +21,8 @@ export async function classifyWithLlm(
   signal?: AbortSignal,
   /** The job's deadline (epoch ms); past it no model is called and the rules decide. */
   jobDeadlineAt?: number,
+  /** Personal data kept from third-party providers (the workflow's `privacy.redact`). */
+  redact?: readonly RedactionKind[],
 ): Promise<Classification> {
   const local = classifyLocally(text, { kind: 'rules', rules: spec.rules, defaultLabel: spec.defaultLabel });
   const step: ModelStep = {
@@ -51,6 +53,7 @@ export async function classifyWithLlm(
       deadlineMs: models.deadlineMs,
       jobDeadlineAt,
       signal,
+      redact,
     });
     const answer = AnswerSchema.safeParse(g.output);
     const base = { ...local, model: g.model, attempts: g.attempts, costUsd: g.costUsd };

@@ -4,6 +4,8 @@ import { afterCommit } from '@troupe/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export type DeliveryOutcome = 'validated' | 'rejected' | 'failed' | 'cancelled';
+/** A job's outcome, or a budget alert (no job events, never requeued by a job's redelivery). */
+export type DeliveryKind = 'job' | 'budget-alert';
 
 export interface ScheduledDelivery {
   id: string;
@@ -13,6 +15,8 @@ export interface ScheduledDelivery {
   outcome: DeliveryOutcome;
   payload: unknown;
   traceHeaders: Record<string, string>;
+  /** 'job' when absent. */
+  kind?: DeliveryKind;
 }
 
 export interface ClaimedDelivery extends ScheduledDelivery {
@@ -63,6 +67,7 @@ interface ClaimedRow {
   round_base: number;
   round_started_at: Date;
   disabled_reason: string | null;
+  kind: DeliveryKind;
 }
 
 @Injectable()
@@ -96,11 +101,11 @@ export class DeliveriesRepository {
         () =>
           new BatchInsert(
             'deliveries',
-            ['id', 'job_id', 'tenant_id', 'url', 'outcome', 'payload', 'trace_headers'],
+            ['id', 'job_id', 'tenant_id', 'url', 'outcome', 'payload', 'trace_headers', 'kind'],
             'ON CONFLICT (id) DO NOTHING',
           ),
       )
-      .add([d.id, d.jobId, d.tenantId, d.url, d.outcome, JSON.stringify(d.payload), JSON.stringify(d.traceHeaders)]);
+      .add([d.id, d.jobId, d.tenantId, d.url, d.outcome, JSON.stringify(d.payload), JSON.stringify(d.traceHeaders), d.kind ?? 'job']);
     this.wakeAfterCommit(ctx.manager);
   }
 
@@ -176,7 +181,7 @@ export class DeliveriesRepository {
     const [rows]: [{ url: string }[], number] = await ctx.manager.query(
       `UPDATE deliveries SET status = 'pending', round_base = attempts, round_started_at = now(), next_attempt_at = now(),
                              locked_until = NULL, updated_at = now()
-        WHERE job_id = $1 AND tenant_id = $2 AND status IN ('delivered', 'failed')
+        WHERE job_id = $1 AND tenant_id = $2 AND kind = 'job' AND status IN ('delivered', 'failed')
         RETURNING url`,
       [jobId, tenantId],
     );
@@ -204,7 +209,7 @@ export class DeliveriesRepository {
                         WHERE status = 'pending' AND next_attempt_at <= now()
                           AND (locked_until IS NULL OR locked_until < now())
                         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-          RETURNING id, job_id, tenant_id, url, outcome, payload, trace_headers, attempts, round_base, round_started_at)
+          RETURNING id, job_id, tenant_id, url, outcome, payload, trace_headers, attempts, round_base, round_started_at, kind)
        SELECT c.*, t.disabled_reason FROM claimed c
          LEFT JOIN webhook_targets t ON t.tenant_id = c.tenant_id AND t.url = c.url AND t.disabled_at IS NOT NULL`,
       [limit, String(leaseMs)],
@@ -221,6 +226,7 @@ export class DeliveriesRepository {
       roundBase: r.round_base,
       roundStartedAt: new Date(r.round_started_at),
       targetDisabledReason: r.disabled_reason ?? undefined,
+      kind: r.kind,
     }));
   }
 

@@ -10,6 +10,8 @@ import {
   JOB_DELIVERY_FAILED_V1,
   JOB_RESULT_V1,
   JobResultV1Schema,
+  TOPICS,
+  type BudgetThresholdCrossedV1,
   type JobCancelRequestedV1,
   type JobFailedV1,
   type JobRedeliveryRequestedV1,
@@ -36,6 +38,7 @@ import {
   type JobTarget,
 } from './deliveries.repository';
 import { ResultTopics } from './result-topics';
+import { webhookAttempts, webhookAttemptSeconds } from './webhook-metrics';
 import type { SendResult } from './webhook-sender';
 
 export interface WebhookPayload {
@@ -109,6 +112,23 @@ function targetOfFailure(failed: JobFailedV1): JobTarget | undefined {
   };
 }
 
+/**
+ * The job's request itself could not be read (its job.requested is dead-lettered here too, so it
+ * will never be seen): nothing says where a notification would go, so the job ends, readable by
+ * polling. Without this, delivery would wait for a request that never comes and dead-letter the failure.
+ */
+function unreadableRequestTarget(failed: JobFailedV1): JobTarget | undefined {
+  if (failed.failedTopic !== TOPICS.jobRequested) return undefined;
+  return {
+    jobId: failed.jobId,
+    tenantId: failed.tenantId,
+    webhookUrl: failed.webhook?.url ?? null,
+    resultTopic: null,
+    workflow: failed.workflow ?? { id: 'unknown', version: 0 },
+    metadata: failed.metadata ?? {},
+  };
+}
+
 /** Stable per job and target, so a receiver deduplicates retries by `webhook-id`. */
 export const deliveryId = (jobId: string, url: string) =>
   'msg_' + createHash('sha256').update(`${jobId}\n${url}`).digest('hex').slice(0, 32);
@@ -154,7 +174,7 @@ export class DeliveryService {
   /** A job failed in some stage: its target gets a `job.failed` notification. */
   async onFailed(failed: JobFailedV1, ctx: MessageContext): Promise<void> {
     // What job.requested told us (it knows the result topic too), else what the failure carries.
-    const target = (await this.deliveries.findTarget(ctx, failed.jobId)) ?? targetOfFailure(failed);
+    const target = (await this.deliveries.findTarget(ctx, failed.jobId)) ?? targetOfFailure(failed) ?? unreadableRequestTarget(failed);
     // Topics are consumed independently: the job.requested may still be on its way. Retried, then dead-lettered.
     if (!target) throw new TransientError(`job ${failed.jobId}: its job.requested has not been seen yet`);
     if (!(await this.deliveries.claimOutcome(ctx, failed.jobId, 'failed'))) return;
@@ -179,6 +199,26 @@ export class DeliveryService {
       metadata: request.metadata,
     };
     await this.deliver(target, cancelledPayload(target, request), ctx, false);
+  }
+
+  /**
+   * A budget crossed a soft threshold: a signed webhook to the tenant's alert target, on the same
+   * durable schedule as job webhooks. Its id is the crossing's (budget, period, threshold), so the
+   * event redelivered schedules nothing new: one webhook per threshold per period.
+   */
+  onBudgetThresholdCrossed(alert: BudgetThresholdCrossedV1, ctx: MessageContext): void {
+    if (!alert.alertWebhook) return;
+    const { alertWebhook, ...data } = alert;
+    this.deliveries.schedule(ctx, {
+      id: `budget:${alert.budget.id}:${alert.periodStart}:${alert.threshold}`,
+      kind: 'budget-alert',
+      jobId: alert.jobId,
+      tenantId: alert.tenantId,
+      url: alertWebhook.url,
+      outcome: 'validated', // unused for alerts: the column is the job's outcome
+      payload: { type: 'budget.threshold-crossed', timestamp: alert.crossedAt, data },
+      traceHeaders: traceHeaders(),
+    });
   }
 
   /** Re-sends a job's finished deliveries with their stored payload and webhook-id. */
@@ -224,7 +264,7 @@ export class DeliveryService {
     const events: OutboxRecord[] = [];
     for (const { delivery: d, result } of sent) {
       const decision = this.decide(d, result);
-      attempts.push({
+      const attempt: AttemptRecord = {
         deliveryId: d.id,
         attempt: d.attempt,
         statusCode: result.statusCode,
@@ -237,7 +277,11 @@ export class DeliveryService {
         disable: result.disableTarget
           ? { tenantId: d.tenantId, url: d.url, reason: `HTTP 410 Gone for job ${d.jobId} at ${new Date().toISOString()}` }
           : undefined,
-      });
+      };
+      attempts.push(attempt);
+      // A budget alert is not part of the job's story: its attempts and state are recorded (and
+      // counted in troupe_webhook_attempts_total), no job event is emitted.
+      if (d.kind === 'budget-alert') continue;
       const base = { jobId: d.jobId, tenantId: d.tenantId };
       const origin = { service: 'delivery', correlationId: d.jobId };
       const attemptsMade = decision.sent ? d.attempt : d.attempt - 1;
@@ -312,6 +356,13 @@ export class DeliveryService {
       });
     }
     await this.deliveries.recordAttempts(attempts, events);
+    // Counted once committed: a batch that failed to record is tried again and counted then.
+    for (const a of attempts) {
+      if (!a.sent) continue;
+      const outcome = a.status === 'pending' ? 'retrying' : a.status;
+      webhookAttempts.inc({ outcome, code: a.code ?? 'none' });
+      webhookAttemptSeconds.observe({ outcome }, a.latencyMs / 1000);
+    }
   }
 
   private decide(

@@ -24,6 +24,8 @@ export enum GenerationErrorCode {
   STEP_CRASHED = 'STEP_CRASHED',
   /** A step's result could not be recorded after retries (a defect or a poison value). */
   STEP_RECORD_FAILED = 'STEP_RECORD_FAILED',
+  /** The next model call's worst case would take the job past its budget reservation: it was not made. */
+  BUDGET_EXCEEDED = 'BUDGET_EXCEEDED',
 }
 
 /** The job's failure code for the error that ended its plan. */
@@ -39,6 +41,8 @@ export function generationErrorCode(kind: ModelErrorKind): GenerationErrorCode {
       return GenerationErrorCode.STEP_OUTPUT_INVALID;
     case ModelErrorKind.CANCELLED:
       return GenerationErrorCode.CANCELLED;
+    case ModelErrorKind.BUDGET_EXCEEDED:
+      return GenerationErrorCode.BUDGET_EXCEEDED;
     case ModelErrorKind.INVALID_REQUEST:
     case ModelErrorKind.AUTHENTICATION:
     case ModelErrorKind.PERMISSION:

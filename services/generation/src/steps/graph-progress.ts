@@ -32,7 +32,9 @@ export interface AttemptRow {
   jobId: string;
   tenantId: string;
   workflowId: string;
+  workflowVersion: number;
   stepId: string;
+  stepRun: number;
   route: string;
   strategy?: string;
   generationAttempt: number;
@@ -141,6 +143,7 @@ export class GraphProgress {
         webhook: run.job.webhook,
         workflow: { id: run.job.workflow.id, version: run.job.workflow.version },
         metadata: run.job.metadata,
+        costUsd: sumCosts([run.job.classification.costUsd ?? 0, this.total(run, p.costUsd)]),
       },
     });
     p.status = 'failed';
@@ -187,7 +190,9 @@ export class GraphProgress {
       jobId: run.jobId,
       tenantId: run.tenantId,
       workflowId: run.job.workflow.id,
+      workflowVersion: run.job.workflow.version,
       stepId: result.id,
+      stepRun: result.run,
       route: result.route ?? 'default',
       strategy: result.strategy,
       generationAttempt: run.attempt,

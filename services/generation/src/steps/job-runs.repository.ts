@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { FailureReason, JobClassifiedV1, RepairState, StepResult } from '@troupe/contracts';
+import { JOB_COST_RECORDED_V1, type FailureReason, type JobClassifiedV1, type JobCostRecordedV1, type RepairState, type StepResult } from '@troupe/contracts';
 import { createHash } from 'node:crypto';
-import type { DeferredWrite } from '@troupe/messaging';
+import { appendToOutbox, toOutboxRecord, type DeferredWrite } from '@troupe/messaging';
 import { afterCommit } from '@troupe/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AttemptRow, RunStatus, StepWrite } from './graph-progress';
@@ -84,6 +84,8 @@ export class GraphWrites implements DeferredWrite {
   private readonly steps = new Map<string, StepWrite>();
   private readonly totals = new Map<string, { status?: RunStatus; costUsd: number }>();
   private readonly attempts: unknown[][] = [];
+  /** The same attempts by job: each job's `job.cost-recorded`, committed with them (the job's cost ledger). */
+  private readonly calls = new Map<string, JobCostRecordedV1>();
 
   constructor(
     private readonly leaseOwner: string,
@@ -128,6 +130,26 @@ export class GraphWrites implements DeferredWrite {
       row.strategy ?? null,
       chosen,
     ]);
+    const event = this.calls.get(row.jobId) ?? {
+      jobId: row.jobId,
+      tenantId: row.tenantId,
+      stage: 'generation' as const,
+      workflow: { id: row.workflowId, version: row.workflowVersion },
+      calls: [],
+    };
+    event.calls.push({
+      step: row.stepId,
+      stepRun: row.stepRun,
+      generationAttempt: row.generationAttempt,
+      model: a.model,
+      try: a.try,
+      outcome: a.outcome,
+      errorKind: a.errorKind,
+      usage: a.usage,
+      costUsd: a.costUsd,
+      latencyMs: a.latencyMs,
+    });
+    this.calls.set(row.jobId, event);
   }
 
   async flush(manager: EntityManager): Promise<void> {
@@ -202,6 +224,13 @@ export class GraphWrites implements DeferredWrite {
         `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')})
          SELECT * FROM unnest(${types.map((type, i) => `${$(column(i))}::${type}[]`).join(', ')})`,
       );
+    }
+    if (this.calls.size > 0) {
+      const records = [...this.calls.values()].map((data) =>
+        toOutboxRecord({ type: JOB_COST_RECORDED_V1, data }, { service: 'generation', correlationId: data.jobId }),
+      );
+      this.calls.clear();
+      await appendToOutbox(manager, records);
     }
     if (parts.length === 0) return;
     const [last, ...before] = parts.reverse();

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ModelStep, StepResult } from '@troupe/contracts';
-import { ModelErrorKind, ModelRoutingError, type ModelRuntime } from '@troupe/models';
+import { CostWallet, ModelErrorKind, ModelRoutingError, sumCosts, type ModelRuntime } from '@troupe/models';
 import {
   JsonSchemaValidator,
   scopeFor,
@@ -21,6 +21,8 @@ import type { StepTask } from './job-run';
 @Injectable()
 export class StepRunner {
   private readonly schemas = new JsonSchemaValidator();
+  /** Jobs' budget allowances in this process, by job id (oldest dropped first past the cap). */
+  private readonly wallets = new Map<string, CostWallet>();
 
   constructor(@Inject(MODEL_RUNTIME) private readonly models: ModelRuntime) {}
 
@@ -75,6 +77,7 @@ export class StepRunner {
       const g = await this.models.router.run({
         route,
         step: plan,
+        redact: task.run.graph.redact,
         data: { input: job.input, classification: job.classification, previousErrors, data },
         schema: step.promptSchema,
         attempt: task.stepRun,
@@ -82,6 +85,7 @@ export class StepRunner {
         deadlineMs: this.models.deadlineMs,
         jobDeadlineAt: job.deadlineAt ? Date.parse(job.deadlineAt) : undefined,
         signal,
+        wallet: this.wallet(task),
         accept: schema ? (output) => describeViolations(this.schemas.validate(schema, output)) : undefined,
       });
       return done({
@@ -117,6 +121,24 @@ export class StepRunner {
         decisions: error.decisions,
       });
     }
+  }
+
+  /**
+   * The job's allowance, when it reserved against a budget: its reservation less the classifier's
+   * cost and what its recorded step runs cost; calls made here since are counted by the wallet.
+   */
+  private wallet(task: StepTask): CostWallet | undefined {
+    const { job } = task.run;
+    if (!job.budget) return undefined;
+    const recorded = sumCosts([job.classification.costUsd ?? 0, task.run.costUsd]);
+    let wallet = this.wallets.get(job.jobId);
+    if (!wallet || wallet.reservedUsd !== job.budget.reservedUsd) {
+      wallet = new CostWallet(job.budget.reservedUsd, recorded);
+      this.wallets.set(job.jobId, wallet);
+      if (this.wallets.size > 10_000) this.wallets.delete(this.wallets.keys().next().value!);
+    }
+    wallet.atLeast(recorded);
+    return wallet;
   }
 
   private async runTransform(task: StepTask, step: TransformGraphStep, done: Finish) {

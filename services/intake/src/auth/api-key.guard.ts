@@ -1,17 +1,18 @@
 import { type CanActivate, type ExecutionContext, HttpStatus, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { SERVICE_CONFIG } from '@troupe/runtime';
+import { bearerMatches, METRICS_AUTHORIZED, SERVICE_CONFIG } from '@troupe/runtime';
 import type { Request } from 'express';
 import type { IntakeConfig } from '../intake.config';
 import { IntakeErrorCode, IntakeException } from '../http/intake.exception';
-import { authenticate, parseApiKeys, type Principal, type Role } from './api-keys';
+import { KeysService } from '../keys/keys.service';
+import { hasRole, type Principal, type Role } from './api-keys';
 
 const PUBLIC = 'troupe:public';
 const ROLES_KEY = 'troupe:roles';
 
 /** Marks a route as reachable without a key (health probes only). */
 export const Public = () => SetMetadata(PUBLIC, true);
-/** Restricts a route to some roles; `admin` may do everything. */
+/** Restricts a route to some roles; `admin` and `platform` may do everything. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
 export type AuthenticatedRequest = Request & { principal: Principal };
@@ -19,23 +20,26 @@ export type AuthenticatedRequest = Request & { principal: Principal };
 /** `Authorization: Bearer <key>` on every route except probes. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys: Map<string, Principal>;
-
   constructor(
     private readonly reflector: Reflector,
+    @Inject(KeysService) private readonly keys: KeysService,
     @Inject(SERVICE_CONFIG) config: IntakeConfig,
   ) {
-    this.keys = parseApiKeys(config.TROUPE_API_KEYS);
+    this.metricsToken = config.TROUPE_METRICS_TOKEN;
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  private readonly metricsToken?: string;
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets) || isProbe(request.path)) return true;
+    // A scraper holding the metrics token needs no API key (the probes controller checks the token).
+    if (request.path === '/metrics' && this.metricsToken && bearerMatches(request.headers.authorization, this.metricsToken)) return true;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const principal = match ? authenticate(this.keys, match[1]) : undefined;
+    const principal = match ? await this.keys.authenticate(match[1]) : undefined;
     if (!principal) {
       throw new IntakeException(
         IntakeErrorCode.UNAUTHENTICATED,
@@ -45,7 +49,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     const roles =
       request.path === '/metrics' ? (['admin'] as Role[]) : this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    if (roles && principal.role !== 'admin' && !roles.includes(principal.role)) {
+    if (roles && !hasRole(principal, roles)) {
       throw new IntakeException(
         IntakeErrorCode.FORBIDDEN,
         HttpStatus.FORBIDDEN,
@@ -53,6 +57,7 @@ export class ApiKeyGuard implements CanActivate {
       );
     }
     request.principal = principal;
+    if (request.path === '/metrics') (request as unknown as Record<symbol, boolean>)[METRICS_AUTHORIZED] = true;
     return true;
   }
 }

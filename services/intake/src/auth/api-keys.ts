@@ -1,15 +1,28 @@
 import { createHash } from 'node:crypto';
 
-export const ROLES = ['submitter', 'reviewer', 'admin'] as const;
+/**
+ * `admin` may do everything within its tenant; `platform` is the operator of the installation: it
+ * passes every role check and sees across tenants where a route offers it (dead letters, audit).
+ */
+export const ROLES = ['submitter', 'reviewer', 'admin', 'platform'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who is calling: resolved from the API key. Every job and event carries the tenant id. */
 export interface Principal {
   tenantId: string;
   role: Role;
-  /** A short, non-secret fingerprint of the key, for audit logs. */
+  /** A short, non-secret fingerprint of the key (configured keys) or the key's id (managed keys), for audit logs. */
   keyId: string;
+  /** A managed key's own limits; configured keys use the defaults. */
+  rateLimit?: import('../keys/keys.api').RateLimitSettings;
 }
+
+/** Passes a route restricted to `roles`: the role itself, or admin / platform (which may do everything). */
+export const hasRole = (principal: Principal, roles: readonly Role[]) =>
+  principal.role === 'admin' || principal.role === 'platform' || roles.includes(principal.role);
+
+/** Sees every tenant's rows on the routes that offer a cross-tenant view. */
+export const isPlatform = (principal: Principal) => principal.role === 'platform';
 
 export const hashApiKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 

@@ -2,6 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { appendToOutbox, BatchInsert, type MessageContext, type OutboxRecord } from '@troupe/messaging';
 import { DataSource } from 'typeorm';
 
+/** A platform operator's scope: every tenant's letters and those naming none. */
+export const ALL_TENANTS = Symbol('all tenants');
+export type TenantScope = string | typeof ALL_TENANTS;
+
 export interface DeadLetterRow {
   id: string;
   stage: string;
@@ -116,15 +120,19 @@ export class DeadLettersRepository {
       ]);
   }
 
-  async find(id: string): Promise<DeadLetterRow | undefined> {
-    const rows: Raw[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM dead_letters WHERE id = $1`, [
-      id,
-    ]);
+  /** `scope` is the caller's tenant, or `all` for a platform operator (letters without a tenant too). */
+  async find(scope: TenantScope, id: string): Promise<DeadLetterRow | undefined> {
+    const rows: Raw[] =
+      scope === ALL_TENANTS
+        ? await this.dataSource.query(`SELECT ${COLUMNS} FROM dead_letters WHERE id = $1`, [id])
+        : await this.dataSource.query(`SELECT ${COLUMNS} FROM dead_letters WHERE id = $1 AND tenant_id = $2`, [id, scope]);
     return rows[0] && toRow(rows[0]);
   }
 
   /** Newest first, keyset-paginated on (dead_lettered_at, id). */
   async list(filter: {
+    /** A tenant id, null for letters naming no tenant, or every tenant's. */
+    tenant: string | null | typeof ALL_TENANTS;
     stage?: string;
     code?: string;
     pending?: boolean;
@@ -134,6 +142,8 @@ export class DeadLettersRepository {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (clause: (n: number) => string, value: unknown) => where.push(clause(params.push(value)));
+    if (filter.tenant === null) where.push('tenant_id IS NULL');
+    else if (filter.tenant !== ALL_TENANTS) add((n) => `tenant_id = $${n}`, filter.tenant);
     if (filter.stage) add((n) => `stage = $${n}`, filter.stage);
     if (filter.code) add((n) => `code = $${n}`, filter.code);
     if (filter.pending !== undefined) where.push(filter.pending ? 'replay_count = 0' : 'replay_count > 0');
@@ -152,12 +162,12 @@ export class DeadLettersRepository {
   }
 
   /** Counts the replay and writes what it republishes, in one transaction. */
-  async replay(id: string, by: string, records: OutboxRecord[]): Promise<number> {
+  async replay(scope: TenantScope, id: string, by: string, records: OutboxRecord[]): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const [rows]: [{ replay_count: number }[], number] = await manager.query(
         `UPDATE dead_letters SET replay_count = replay_count + 1, last_replayed_at = now(), last_replayed_by = $2
-          WHERE id = $1 RETURNING replay_count`,
-        [id, by],
+          WHERE id = $1 AND ($3::text IS NULL OR tenant_id = $3) RETURNING replay_count`,
+        [id, by, scope === ALL_TENANTS ? null : scope],
       );
       await appendToOutbox(manager, records);
       return rows[0]?.replay_count ?? 0;

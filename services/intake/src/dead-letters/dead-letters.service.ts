@@ -18,9 +18,9 @@ import {
   type MessageContext,
   type OutboxRecord,
 } from '@troupe/messaging';
-import type { Principal } from '../auth/api-keys';
+import { isPlatform, type Principal } from '../auth/api-keys';
 import { IntakeErrorCode, IntakeException } from '../http/intake.exception';
-import { DeadLettersRepository, type DeadLetterRow } from './dead-letters.repository';
+import { ALL_TENANTS, DeadLettersRepository, type DeadLetterRow, type TenantScope } from './dead-letters.repository';
 
 /** Delivery's dead letters for webhooks it could not send carry this pseudo-topic. */
 const WEBHOOK_ORIGIN = 'webhook';
@@ -63,9 +63,24 @@ export class DeadLettersService {
     });
   }
 
-  async list(query: ListDeadLettersQuery): Promise<DeadLetterList> {
+  /**
+   * A tenant's admin sees the letters naming its tenant; a platform operator sees every letter,
+   * those naming no tenant included, and may narrow to one tenant (`none`: letters naming none).
+   */
+  async list(principal: Principal, query: ListDeadLettersQuery): Promise<DeadLetterList> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    if (query.tenant !== undefined && !isPlatform(principal)) {
+      throw new IntakeException(IntakeErrorCode.FORBIDDEN, HttpStatus.FORBIDDEN, 'only a platform operator may choose the tenant');
+    }
+    const tenant = isPlatform(principal)
+      ? query.tenant === undefined
+        ? ALL_TENANTS
+        : query.tenant === 'none'
+          ? null
+          : query.tenant
+      : principal.tenantId;
     const rows = await this.letters.list({
+      tenant,
       stage: query.stage,
       code: query.code,
       pending: query.pending === undefined ? undefined : query.pending === 'true',
@@ -86,8 +101,8 @@ export class DeadLettersService {
     };
   }
 
-  async get(id: string): Promise<DeadLetterView> {
-    return toView(await this.find(id));
+  async get(principal: Principal, id: string): Promise<DeadLetterView> {
+    return toView(await this.find(scopeOf(principal), id));
   }
 
   /**
@@ -95,7 +110,8 @@ export class DeadLettersService {
    * (delivery keeps the payload); anything else is republished to its original topic.
    */
   async replay(principal: Principal, id: string): Promise<ReplayDeadLetterResponse> {
-    const letter = await this.find(id);
+    const scope = scopeOf(principal);
+    const letter = await this.find(scope, id);
     const by = `api:${principal.tenantId}:${principal.role}`;
     let record: OutboxRecord;
     let replayedTo: string;
@@ -131,12 +147,13 @@ export class DeadLettersService {
       };
       replayedTo = letter.originalTopic;
     }
-    const replayCount = await this.letters.replay(id, by, [record]);
+    const replayCount = await this.letters.replay(scope, id, by, [record]);
     return { id, replayedTo, replayCount };
   }
 
-  private async find(id: string): Promise<DeadLetterRow> {
-    const letter = /^[a-z]+:\d+:\d+$/.test(id) ? await this.letters.find(id) : undefined;
+  /** Another tenant's letter is indistinguishable from a missing one. */
+  private async find(scope: TenantScope, id: string): Promise<DeadLetterRow> {
+    const letter = /^[a-z]+:\d+:\d+$/.test(id) ? await this.letters.find(scope, id) : undefined;
     if (!letter)
       throw new IntakeException(
         IntakeErrorCode.DEAD_LETTER_NOT_FOUND,
@@ -146,6 +163,8 @@ export class DeadLettersService {
     return letter;
   }
 }
+
+const scopeOf = (principal: Principal): TenantScope => (isPlatform(principal) ? ALL_TENANTS : principal.tenantId);
 
 function toView(r: DeadLetterRow): DeadLetterView {
   return {

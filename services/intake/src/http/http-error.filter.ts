@@ -1,10 +1,12 @@
-import { type ArgumentsHost, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import { type ArgumentsHost, type ExceptionFilter, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
 import type { ErrorResponse } from '@troupe/contracts';
+import { classifyError } from '@troupe/messaging';
 import { activeTraceId } from '@troupe/telemetry';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { IntakeErrorCode, IntakeException } from './intake.exception';
+import { allowedMethods } from './request-hygiene';
 
 const CODE_BY_STATUS: Partial<Record<number, IntakeErrorCode>> = {
   400: IntakeErrorCode.VALIDATION_FAILED,
@@ -22,7 +24,7 @@ export function toErrorResponse(exception: unknown, logger: Logger): { status: n
   if (exception instanceof IntakeException) {
     return {
       status: exception.status,
-      body: { error: { code: exception.code, message: exception.message, details: exception.details } },
+      body: { error: { code: exception.code, message: exception.message, details: exception.details, ...exception.extra } },
     };
   }
   if (exception instanceof ZodError) {
@@ -61,6 +63,15 @@ export function toErrorResponse(exception: unknown, logger: Logger): { status: n
       body: { error: { code: CODE_BY_STATUS[status] ?? `HTTP_${status}`, message } },
     };
   }
+  // The database or the broker did not answer: the request did nothing (its transaction did not
+  // commit), so the client may simply try again; that is a 503, not a server bug.
+  if (classifyError(exception) === 'infrastructure') {
+    logger.warn({ err: { message: (exception as Error)?.message, code: (exception as { code?: string })?.code } }, 'dependency unavailable');
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: { error: { code: IntakeErrorCode.DEPENDENCY_UNAVAILABLE, message: 'a dependency (the database or the broker) is unreachable; nothing was done, retry later' } },
+    };
+  }
   logger.error({ err: exception }, 'unhandled error');
   const traceId = activeTraceId();
   return {
@@ -80,8 +91,21 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
+    // Nest's router answers an unmatched method with 404; a path that exists under another method is a 405.
+    if (exception instanceof NotFoundException && request?.method && /^Cannot [A-Z]+ /.test(exception.message)) {
+      const allow = allowedMethods(request);
+      if (allow.length > 0) {
+        response.setHeader('Allow', allow.join(', '));
+        response.status(405).json({
+          error: { code: IntakeErrorCode.METHOD_NOT_ALLOWED, message: `${request.method} is not allowed here; use ${allow.join(', ')}` },
+        });
+        return;
+      }
+    }
     const { status, body } = toErrorResponse(exception, this.logger);
     if (status === 401) response.setHeader('WWW-Authenticate', 'Bearer');
+    if (status === 503 && !response.getHeader('Retry-After')) response.setHeader('Retry-After', '5');
     response.status(status).json(body);
   }
 }

@@ -5,6 +5,10 @@ export enum IntakeErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   VALIDATION_FAILED = 'VALIDATION_FAILED',
   MALFORMED_JSON = 'MALFORMED_JSON',
+  /** The path is not valid percent-encoded UTF-8. */
+  MALFORMED_URL = 'MALFORMED_URL',
+  /** A string in the path, query or body holds a NUL character or a lone UTF-16 surrogate. */
+  INVALID_TEXT = 'INVALID_TEXT',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
   UNKNOWN_WORKFLOW = 'UNKNOWN_WORKFLOW',
@@ -28,10 +32,21 @@ export enum IntakeErrorCode {
   REVIEW_NOT_FOUND = 'REVIEW_NOT_FOUND',
   REVIEW_ALREADY_RESOLVED = 'REVIEW_ALREADY_RESOLVED',
   REVIEW_OUTPUT_INVALID = 'REVIEW_OUTPUT_INVALID',
+  API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND',
+  /** A key's or tenant's requests per second (with bursts) are spent: see Retry-After and RateLimit. */
+  RATE_LIMITED = 'RATE_LIMITED',
+  /** The tenant's limit of unfinished jobs is reached. */
+  TOO_MANY_JOBS_IN_FLIGHT = 'TOO_MANY_JOBS_IN_FLIGHT',
   NOT_FOUND = 'NOT_FOUND',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /** PostgreSQL (or the broker) did not answer: nothing was done; retry after `Retry-After`. */
+  DEPENDENCY_UNAVAILABLE = 'DEPENDENCY_UNAVAILABLE',
+  /** The job's cost reservation does not fit a budget that applies to it: nothing was created. */
+  BUDGET_EXCEEDED = 'BUDGET_EXCEEDED',
+  BUDGET_NOT_FOUND = 'BUDGET_NOT_FOUND',
+  BUDGET_NAME_TAKEN = 'BUDGET_NAME_TAKEN',
 }
 
 /** An error the API reports to the caller as `{ error: { code, message, details } }`. */
@@ -41,6 +56,8 @@ export class IntakeException extends Error {
     readonly status: HttpStatus,
     message: string,
     readonly details?: { path: string; message: string }[],
+    /** More machine-readable fields of the error (e.g. `budget` for BUDGET_EXCEEDED). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'IntakeException';

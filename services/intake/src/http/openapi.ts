@@ -15,7 +15,9 @@ import {
   ListJobsQuerySchema,
 } from '@troupe/contracts';
 import { z } from 'zod';
+import { registerBudgetPaths } from '../budgets/budgets.openapi';
 import { registerReviewPaths } from '../reviews/reviews.openapi';
+import { registerSecurityPaths } from './security.openapi';
 import { WorkflowSummarySchema } from '../workflows/workflows.controller';
 
 extendZodWithOpenApi(z);
@@ -37,7 +39,7 @@ export function buildOpenApiDocument() {
   const bearer = registry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API key from TROUPE_API_KEYS. Each key belongs to one tenant.',
+    description: 'An API key. Each key belongs to one tenant and has one role: submitter, reviewer, admin (everything within its tenant) or platform (the operator: cross-tenant views).',
   });
   const security = [{ [bearer.name]: [] }];
   registry.register('CreateJobRequest', CreateJobRequestSchema);
@@ -52,7 +54,9 @@ export function buildOpenApiDocument() {
       'Accepts the job and returns its id at once (202); the pipeline runs asynchronously. With an ' +
       '`Idempotency-Key`, repeating the same request returns the same job; reusing the key with another body is a 422. ' +
       'A `webhook.url` that is not public (loopback, private, link-local, cloud metadata, in any spelling) is a 422 ' +
-      '`WEBHOOK_URL_FORBIDDEN`; a host that does not resolve is a 422 `WEBHOOK_HOST_UNRESOLVABLE`.',
+      '`WEBHOOK_URL_FORBIDDEN`; a host that does not resolve is a 422 `WEBHOOK_HOST_UNRESOLVABLE`. ' +
+      'When the job’s cost upper bound does not fit a budget that applies to it, a 402 `BUDGET_EXCEEDED` says which ' +
+      'budget, what remains and when it resets (`error.budget`, see BudgetRefusal) and nothing is created.',
     security,
     request: {
       headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
@@ -60,7 +64,7 @@ export function buildOpenApiDocument() {
     },
     responses: {
       202: { description: 'Accepted', content: { 'application/json': { schema: CreateJobResponseSchema } } },
-      ...errors(400, 401, 413, 415, 422),
+      ...errors(400, 401, 402, 413, 415, 422),
     },
   });
   registry.registerPath({
@@ -120,11 +124,31 @@ export function buildOpenApiDocument() {
       ...errors(400, 401, 403, 404, 409),
     },
   });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/console/config',
+    summary: "The key's tenant and role, and this deployment's links (the web console's sign-in check)",
+    security,
+    responses: {
+      200: {
+        description: 'Who the key is',
+        content: {
+          'application/json': {
+            schema: z.object({
+              principal: z.object({ tenantId: z.string(), role: z.enum(['submitter', 'reviewer', 'admin']) }),
+              jaegerUrl: z.string().nullable(),
+            }),
+          },
+        },
+      },
+      ...errors(401),
+    },
+  });
   registry.register('DeadLetter', DeadLetterViewSchema);
   registry.registerPath({
     method: 'get',
     path: '/v1/admin/dead-letters',
-    summary: 'List dead letters of every stage, newest first (admin)',
+    summary: 'List dead letters of every stage, newest first (admin: its tenant’s; platform: every tenant’s)',
     security,
     request: { query: ListDeadLettersQuerySchema },
     responses: {
@@ -135,7 +159,7 @@ export function buildOpenApiDocument() {
   registry.registerPath({
     method: 'get',
     path: '/v1/admin/dead-letters/{id}',
-    summary: 'One dead letter, with its headers (admin)',
+    summary: 'One dead letter, with its headers (admin of its tenant, or platform)',
     security,
     request: { params: z.object({ id: z.string() }) },
     responses: {
@@ -146,7 +170,7 @@ export function buildOpenApiDocument() {
   registry.registerPath({
     method: 'post',
     path: '/v1/admin/dead-letters/{id}/replay',
-    summary: 'Replay a dead letter to its original topic (admin)',
+    summary: 'Replay a dead letter to its original topic (admin of its tenant, or platform)',
     description:
       'Republishes the original record (key, value, headers, so its event id) to its original topic, marked with the ' +
       'dead letter’s id: the consumer processes it once however often it is replayed. An undelivered webhook ' +
@@ -172,6 +196,8 @@ export function buildOpenApiDocument() {
     },
   });
   registerReviewPaths(registry, security, errors);
+  registerSecurityPaths(registry, security, errors);
+  registerBudgetPaths(registry, security, errors);
   for (const [path, summary] of [
     ['/health', 'Liveness probe (no key needed)'],
     ['/ready', 'Readiness probe: 503 while Postgres or Kafka is unreachable (no key needed)'],

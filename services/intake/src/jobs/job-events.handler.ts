@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { JOB_TOPICS, TOPICS, isEventType } from '@troupe/contracts';
-import type { MessageContext } from '@troupe/messaging';
+import { OBSERVES_JOBS, type MessageContext } from '@troupe/messaging';
 import { ReviewsService } from '../reviews/reviews.service';
 import { JobsService } from './jobs.service';
 
@@ -15,7 +15,7 @@ export class JobEventsHandler {
     private readonly reviews: ReviewsService,
   ) {}
 
-  @EventPattern(READ_MODEL_TOPICS)
+  @EventPattern(READ_MODEL_TOPICS, { [OBSERVES_JOBS]: true })
   onJobEvent(@Payload() data: { jobId: string }, @Ctx() ctx: MessageContext): void {
     if (!isEventType(ctx.envelope.type)) return;
     this.jobs.recordEvent(ctx.envelope.type, data, ctx);

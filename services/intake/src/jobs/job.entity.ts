@@ -19,6 +19,11 @@ export class JobEntity {
   @Column('jsonb', { nullable: true }) steps!: Record<string, unknown> | null;
   @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt!: Date | null;
   @Column('text', { name: 'cancel_requested_by', nullable: true }) cancelRequestedBy!: string | null;
+  @Column('text', { nullable: true }) label!: string | null;
+  @Column('text', { name: 'key_id', nullable: true }) keyId!: string | null;
+  /** The job's model work is over; `settled_at`: its budget reservations are settled. */
+  @Column('timestamptz', { name: 'ended_at', nullable: true }) endedAt?: Date | null;
+  @Column('timestamptz', { name: 'settled_at', nullable: true }) settledAt?: Date | null;
   @Column('text', { name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
   @Column('text', { name: 'request_hash', nullable: true }) requestHash!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;

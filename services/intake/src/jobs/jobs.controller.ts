@@ -2,6 +2,8 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res 
 import { CancelJobRequestSchema, CreateJobRequestSchema, ListJobsQuerySchema } from '@troupe/contracts';
 import type { Response } from 'express';
 import { Roles, type AuthenticatedRequest } from '../auth/api-key.guard';
+import { Audited } from '../audit/audited.interceptor';
+import { StartsJob } from '../rate-limits/rate-limit.guard';
 import { JobsService } from './jobs.service';
 
 /** HTTP only: parse, call the service, shape the response. */
@@ -12,6 +14,8 @@ export class JobsController {
   @Post()
   @HttpCode(202)
   @Roles('submitter')
+  @StartsJob()
+  @Audited('job.create', 'job', (req) => ({ workflow: (req.body as { workflow?: unknown })?.workflow }))
   async create(
     @Req() req: AuthenticatedRequest,
     @Body() body: unknown,
@@ -32,6 +36,7 @@ export class JobsController {
 
   /** Re-sends a delivered or dead-lettered result (202: delivery picks it up from an event). */
   @Post(':id/redeliver')
+  @Audited('job.redeliver', 'job')
   @HttpCode(202)
   @Roles('submitter')
   redeliver(@Req() req: AuthenticatedRequest, @Param('id') id: string) {
@@ -40,6 +45,7 @@ export class JobsController {
 
   /** Stops the job at every stage's next boundary (202: the stages act on an event). */
   @Post(':id/cancel')
+  @Audited('job.cancel', 'job')
   @HttpCode(202)
   @Roles('submitter')
   cancel(@Req() req: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown) {

@@ -1,4 +1,7 @@
+import { resolve } from 'node:path';
 import { Module } from '@nestjs/common';
+import { ModelCatalogue } from '@troupe/models';
+import { CostBound } from '../budgets/cost-bound';
 import { ReviewsModule } from '../reviews/reviews.module';
 import { EgressPolicy } from '@troupe/egress';
 import { SERVICE_CONFIG } from '@troupe/runtime';
@@ -15,6 +18,11 @@ import { JobsService } from './jobs.service';
   providers: [
     JobsService,
     JobsRepository,
+    {
+      provide: CostBound,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: IntakeConfig) => new CostBound(ModelCatalogue.load(resolve(config.TROUPE_MODEL_CATALOGUE), {}), config.TROUPE_MODEL_MAX_ATTEMPTS),
+    },
     {
       provide: EgressPolicy,
       inject: [SERVICE_CONFIG],

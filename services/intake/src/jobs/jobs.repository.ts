@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { appendToOutbox, type OutboxRecord } from '@troupe/messaging';
+import type { JobCost } from '@troupe/contracts';
 import { DataSource, type EntityManager } from 'typeorm';
+import { BudgetLedger, type BudgetRefusal } from '../budgets/budget-ledger';
+import type { Pico } from '../budgets/money';
 import { JobEventEntity } from './job-event.entity';
 import { JobEntity } from './job.entity';
 
@@ -14,6 +17,10 @@ export interface NewJob {
   metadata: Record<string, string>;
   idempotencyKey: string | null;
   requestHash: string | null;
+  /** The API key that submitted it (budgets narrowed to a key, usage by key). */
+  keyId: string | null;
+  /** The job's cost upper bound to reserve against the budgets that apply; null: reserve nothing (shadow jobs). */
+  reserve: Pico | null;
 }
 
 export interface TimelineRow {
@@ -26,12 +33,16 @@ export interface TimelineRow {
 
 interface NewJobWrite {
   job: NewJob;
-  requested: OutboxRecord;
-  timeline: TimelineRow;
+  /** The job.requested event, built once the reservation is known (it travels with the job). */
+  requested: (reservedUsd: Pico | undefined) => OutboxRecord;
+  timeline: Omit<TimelineRow, 'eventId' | 'time'>;
 }
 
+/** A job written, replayed (its idempotency key was used before), or refused by a budget (nothing written). */
+export type CreateResult = { job: JobEntity; created: boolean; refused?: undefined } | { refused: BudgetRefusal; job?: undefined; created: false };
+
 interface QueuedJobWrite extends NewJobWrite {
-  resolve: (result: { job: JobEntity; created: boolean }) => void;
+  resolve: (result: CreateResult) => void;
   reject: (error: unknown) => void;
 }
 
@@ -42,6 +53,8 @@ const MAX_JOBS_PER_TRANSACTION = 500;
 export class JobsRepository {
   private readonly queued: QueuedJobWrite[] = [];
   private writing = false;
+
+  private readonly budgets = new BudgetLedger();
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -55,10 +68,10 @@ export class JobsRepository {
    */
   async create(
     job: NewJob,
-    requested: OutboxRecord,
-    timeline: TimelineRow,
+    requested: NewJobWrite['requested'],
+    timeline: NewJobWrite['timeline'],
     inTransaction?: EntityManager,
-  ): Promise<{ job: JobEntity; created: boolean }> {
+  ): Promise<CreateResult> {
     if (inTransaction) return (await this.writeJobs(inTransaction, [{ job, requested, timeline }]))[0];
     return new Promise((resolve, reject) => {
       this.queued.push({ job, requested, timeline, resolve, reject });
@@ -94,17 +107,17 @@ export class JobsRepository {
   }
 
   /** Jobs, timeline entries and outbox events in one statement each; existing idempotency keys win. */
-  private async writeJobs(manager: EntityManager, writes: NewJobWrite[]): Promise<{ job: JobEntity; created: boolean }[]> {
+  private async writeJobs(manager: EntityManager, writes: NewJobWrite[]): Promise<CreateResult[]> {
     const jobs = writes.map((w) => w.job);
     // Millisecond precision, like the list cursor that carries it.
     const now = new Date();
     const inserted: { id: string }[] = await manager.query(
       `INSERT INTO jobs (id, tenant_id, workflow_id, workflow_version, status, status_rank, input, webhook_url,
-                         metadata, idempotency_key, request_hash, created_at, updated_at)
+                         metadata, idempotency_key, request_hash, created_at, updated_at, key_id)
        SELECT j.id, j.tenant_id, j.workflow_id, j.workflow_version, 'requested', 0, j.input, j.webhook_url,
-              j.metadata, j.idempotency_key, j.request_hash, $10, $10
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::text[])
-              AS j(id, tenant_id, workflow_id, workflow_version, input, webhook_url, metadata, idempotency_key, request_hash)
+              j.metadata, j.idempotency_key, j.request_hash, $10, $10, j.key_id
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::text[], $11::text[])
+              AS j(id, tenant_id, workflow_id, workflow_version, input, webhook_url, metadata, idempotency_key, request_hash, key_id)
        ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING
        RETURNING id`,
       [
@@ -118,13 +131,31 @@ export class JobsRepository {
         jobs.map((j) => j.idempotencyKey),
         jobs.map((j) => j.requestHash),
         now,
+        jobs.map((j) => j.keyId),
       ],
     );
     const created = new Set(inserted.map((r) => r.id));
-    const fresh = writes.filter((w) => created.has(w.job.id));
+    // The saga's first step, in the jobs' transaction: reserve each new job's bound, or refuse it.
+    const reservations = await this.budgets.reserve(
+      manager,
+      writes
+        .filter((w) => created.has(w.job.id) && w.job.reserve !== null)
+        .map((w) => ({ jobId: w.job.id, tenantId: w.job.tenantId, workflowId: w.job.workflowId, keyId: w.job.keyId, amount: w.job.reserve! })),
+    );
+    const refused = new Map<string, BudgetRefusal>();
+    for (const [jobId, r] of reservations) if ('refused' in r) refused.set(jobId, r.refused);
+    if (refused.size > 0) await manager.query(`DELETE FROM jobs WHERE id = ANY($1::uuid[])`, [[...refused.keys()]]);
+    const fresh = writes.filter((w) => created.has(w.job.id) && !refused.has(w.job.id));
     if (fresh.length > 0) {
-      await this.appendTimeline(manager, fresh.map((w) => ({ jobId: w.job.id, row: w.timeline })));
-      await appendToOutbox(manager, fresh.map((w) => w.requested));
+      const records = fresh.map((w) => {
+        const r = reservations.get(w.job.id);
+        return w.requested(r && 'reserved' in r ? r.reserved : undefined);
+      });
+      await this.appendTimeline(
+        manager,
+        fresh.map((w, i) => ({ jobId: w.job.id, row: { ...w.timeline, eventId: records[i].id, time: records[i].headers['ce_time'] } })),
+      );
+      await appendToOutbox(manager, records);
     }
     const replays = writes.filter((w) => !created.has(w.job.id));
     const existing =
@@ -133,7 +164,9 @@ export class JobsRepository {
         : await manager.find(JobEntity, {
             where: replays.map((w) => ({ tenantId: w.job.tenantId, idempotencyKey: w.job.idempotencyKey! })),
           });
-    return writes.map((w) => {
+    return writes.map((w): CreateResult => {
+      const refusal = refused.get(w.job.id);
+      if (refusal) return { refused: refusal, created: false };
       if (created.has(w.job.id)) return { job: newJobEntity(w.job, now), created: true };
       const job = existing.find((e) => e.tenantId === w.job.tenantId && e.idempotencyKey === w.job.idempotencyKey);
       if (!job) throw new Error(`job ${w.job.id}: neither inserted nor found by its idempotency key`);
@@ -174,6 +207,35 @@ export class JobsRepository {
     return this.dataSource.manager.findOneBy(JobEntity, { id, tenantId });
   }
 
+  /** The job's cost ledger, in the order the calls were recorded, and its reservation. */
+  async costs(jobId: string): Promise<{ calls: JobCost['calls']; reservedUsd?: number }> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT stage, step_id, step_run, generation_attempt, model, try, outcome, error_kind, input_tokens, output_tokens, cost_usd::text
+         FROM job_costs WHERE job_id = $1 ORDER BY recorded_at, event_id, idx`,
+      [jobId],
+    );
+    const [reservation]: { amount: string | null }[] = await this.dataSource.query(
+      `SELECT max(amount_usd)::text AS amount FROM budget_reservations WHERE job_id = $1`,
+      [jobId],
+    );
+    return {
+      reservedUsd: reservation?.amount ? Number(reservation.amount) : undefined,
+      calls: rows.map((r) => ({
+        stage: r.stage as string,
+        step: (r.step_id as string | null) ?? null,
+        stepRun: (r.step_run as number | null) ?? null,
+        generationAttempt: (r.generation_attempt as number | null) ?? null,
+        model: r.model as string,
+        try: r.try as number,
+        outcome: r.outcome as string,
+        errorKind: (r.error_kind as string | null) ?? null,
+        inputTokens: r.input_tokens as number,
+        outputTokens: r.output_tokens as number,
+        costUsd: Number(r.cost_usd),
+      })),
+    };
+  }
+
   async timeline(jobId: string): Promise<JobEventEntity[]> {
     return this.dataSource.manager.find(JobEventEntity, { where: { jobId }, order: { time: 'ASC', seq: 'ASC' } });
   }
@@ -181,7 +243,17 @@ export class JobsRepository {
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(
     tenantId: string,
-    options: { limit: number; after?: { createdAt: string; id: string }; status?: string },
+    options: {
+      limit: number;
+      after?: { createdAt: string; id: string };
+      status?: string;
+      workflow?: string;
+      label?: string;
+      from?: string;
+      to?: string;
+      /** A job id or an idempotency key. */
+      q?: string;
+    },
   ): Promise<JobEntity[]> {
     const query = this.dataSource.manager
       .createQueryBuilder(JobEntity, 'job')
@@ -190,6 +262,14 @@ export class JobsRepository {
       .addOrderBy('job.id', 'DESC')
       .limit(options.limit);
     if (options.status) query.andWhere('job.status = :status', { status: options.status });
+    if (options.workflow) query.andWhere('job.workflow_id = :workflow', { workflow: options.workflow });
+    if (options.label) query.andWhere('job.label = :label', { label: options.label });
+    if (options.from) query.andWhere('job.created_at >= :from::timestamptz', { from: options.from });
+    if (options.to) query.andWhere('job.created_at < :to::timestamptz', { to: options.to });
+    if (options.q) {
+      const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(options.q);
+      query.andWhere(isUuid ? '(job.id = :q::uuid OR job.idempotency_key = :q)' : 'job.idempotency_key = :q', { q: options.q });
+    }
     if (options.after) {
       query.andWhere('(job.created_at, job.id) < (:createdAt::timestamptz, :id::uuid)', options.after);
     }
@@ -231,6 +311,7 @@ function newJobEntity(job: NewJob, createdAt: Date): JobEntity {
     costUsd: null,
     idempotencyKey: job.idempotencyKey,
     requestHash: job.requestHash,
+    keyId: job.keyId,
     createdAt,
     updatedAt: createdAt,
   });

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
-  CE_HEADER_PREFIX,
   ROUTES_STEP_ID,
   JOB_CANCEL_REQUESTED_V1,
   JOB_REDELIVERY_REQUESTED_V1,
@@ -15,12 +14,19 @@ import {
   type JobList,
   type JobStatus,
   type JobView,
+  type JobCost,
   type ListJobsQuery,
 } from '@troupe/contracts';
 import { EgressErrorCode, EgressForbiddenError, EgressPolicy } from '@troupe/egress';
 import { toOutboxRecord, type MessageContext } from '@troupe/messaging';
 import type { Principal } from '../auth/api-keys';
 import { IntakeErrorCode, IntakeException } from '../http/intake.exception';
+import { BudgetLedger, type BudgetRefusal } from '../budgets/budget-ledger';
+import { CostLedgerBatch } from '../budgets/cost-ledger.batch';
+import { recordCost } from '../budgets/job-costs';
+import { finishedAs, JobOutcomesBatch } from '../usage/job-outcomes';
+import { CostBound } from '../budgets/cost-bound';
+import { picoUsd, type Pico } from '../budgets/money';
 import { WorkflowRegistry } from '../workflows/workflow-registry';
 import type { JobEntity } from './job.entity';
 import { JobsRepository } from './jobs.repository';
@@ -35,7 +41,11 @@ export class JobsService {
     private readonly jobs: JobsRepository,
     @Inject(WorkflowRegistry) private readonly workflows: WorkflowRegistry,
     @Inject(EgressPolicy) private readonly egress: EgressPolicy,
+    @Inject(CostBound) private readonly bound: CostBound,
   ) {}
+
+  private readonly ledger = new BudgetLedger();
+  private readonly latencyObjective = (workflowId: string) => this.workflows.resolve(workflowId)?.objectives?.latencyP95Ms;
 
   /** Accepts a job: pins the workflow version, stores the job and its job.requested event atomically. */
   async create(
@@ -44,6 +54,8 @@ export class JobsService {
     idempotencyKey: string | undefined,
     /** From a consumer (signals): write in its transaction, so the job commits with the inbox row. */
     ctx?: MessageContext,
+    /** `skipBudget`: reserve nothing (shadow and replay jobs, whose cost is not the tenant's). */
+    options: { skipBudget?: boolean } = {},
   ): Promise<{ response: CreateJobResponse; replayed: boolean }> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new IntakeException(
@@ -80,10 +92,11 @@ export class JobsService {
     if (webhook) await this.checkWebhook(webhook.url);
     const metadata = request.metadata ?? {};
     const requestHash = idempotencyKey ? hashRequest(request) : null;
-    const requested = toOutboxRecord(
+    const requested = (reservedUsd: Pico | undefined) => toOutboxRecord(
       {
         type: JOB_REQUESTED_V1,
         data: {
+          budget: reservedUsd === undefined ? undefined : { reservedUsd: picoUsd(reservedUsd) },
           jobId,
           tenantId: principal.tenantId,
           workflow,
@@ -98,7 +111,7 @@ export class JobsService {
       },
       { service: 'intake', correlationId: jobId },
     );
-    const { job, created } = await this.jobs.create(
+    const result = await this.jobs.create(
       {
         id: jobId,
         tenantId: principal.tenantId,
@@ -109,17 +122,19 @@ export class JobsService {
         metadata,
         idempotencyKey: idempotencyKey ?? null,
         requestHash,
+        keyId: principal.keyId,
+        reserve: options.skipBudget ? null : this.bound.of(workflow, request.input.text),
       },
       requested,
       {
-        eventId: requested.id,
         type: JOB_REQUESTED_V1,
         source: 'troupe/intake',
-        time: requested.headers[`${CE_HEADER_PREFIX}time`],
         summary: projectEvent(JOB_REQUESTED_V1, { workflow }).summary,
       },
       ctx?.manager,
     );
+    if (result.refused) throw budgetExceeded(result.refused);
+    const { job, created } = result;
     if (!created && job.requestHash !== requestHash) {
       throw new IntakeException(
         IntakeErrorCode.IDEMPOTENCY_KEY_REUSED,
@@ -253,9 +268,10 @@ export class JobsService {
     // A job of another tenant is indistinguishable from a missing one.
     const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
     if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
-    const timeline = await this.jobs.timeline(job.id);
+    const [timeline, costs] = await Promise.all([this.jobs.timeline(job.id), this.jobs.costs(job.id)]);
     return {
       ...toView(job, this.stepOrder(job)),
+      cost: costBreakdown(costs.calls, costs.reservedUsd, !!job.settledAt, this.stepOrder(job)),
       timeline: timeline.map((e) => ({
         eventId: e.eventId,
         type: e.type,
@@ -272,6 +288,11 @@ export class JobsService {
       limit: query.limit + 1,
       after,
       status: query.status,
+      workflow: query.workflow,
+      label: query.label,
+      from: query.from,
+      to: query.to,
+      q: query.q,
     });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
@@ -295,6 +316,9 @@ export class JobsService {
   recordEvent(type: EventType, data: { jobId: string }, ctx: MessageContext): void {
     const envelope: Envelope = ctx.envelope;
     const projection = projectEvent(type, data);
+    recordCost(type, data, envelope.id, ctx.deferred('cost-ledger', () => new CostLedgerBatch(this.ledger)));
+    const finished = finishedAs(type, data);
+    if (finished) ctx.deferred('job-outcomes', () => new JobOutcomesBatch(this.latencyObjective)).add(data.jobId, finished, envelope.time);
     ctx
       .deferred('read-model', () => new ReadModelBatch())
       .add(
@@ -309,6 +333,57 @@ export class JobsService {
         projection,
       );
   }
+}
+
+/** The ledger's calls with their sums by step (the classifier's under `classification`) and by model. */
+function costBreakdown(recorded: JobCost['calls'], reservedUsd: number | undefined, settled: boolean, stepOrder: string[]): JobCost {
+  // In the order they happened: the classifier, then each generation attempt's steps in graph order
+  // (events of different steps arrive in any order; one step run's calls are in one event, in order).
+  const rank = (c: JobCost['calls'][number]) => [
+    c.stage === 'classification' ? 0 : 1,
+    c.generationAttempt ?? 0,
+    c.step === null ? -1 : stepOrder.includes(c.step) ? stepOrder.indexOf(c.step) : stepOrder.length,
+    c.stepRun ?? 0,
+  ];
+  const calls = recorded
+    .map((c, i) => ({ c, i, r: rank(c) }))
+    .sort((a, b) => {
+      for (let k = 0; k < a.r.length; k++) if (a.r[k] !== b.r[k]) return a.r[k] - b.r[k];
+      return a.i - b.i;
+    })
+    .map((x) => x.c);
+  const sum = (group: (c: JobCost['calls'][number]) => string) => {
+    const out: Record<string, { calls: number; inputTokens: number; outputTokens: number; pico: number }> = {};
+    for (const c of calls) {
+      const g = (out[group(c)] ??= { calls: 0, inputTokens: 0, outputTokens: 0, pico: 0 });
+      g.calls++;
+      g.inputTokens += c.inputTokens;
+      g.outputTokens += c.outputTokens;
+      g.pico += Math.round(c.costUsd * 1e12);
+    }
+    return Object.fromEntries(Object.entries(out).map(([k, { pico, ...g }]) => [k, { ...g, costUsd: pico / 1e12 }]));
+  };
+  return {
+    totalUsd: calls.reduce((n, c) => n + Math.round(c.costUsd * 1e12), 0) / 1e12,
+    reservedUsd,
+    settled,
+    byStep: sum((c) => c.step ?? c.stage),
+    byModel: sum((c) => c.model),
+    calls,
+  };
+}
+
+/** 402: the job's reservation does not fit a budget; the body says which, what is left and when it resets. */
+function budgetExceeded(r: BudgetRefusal): IntakeException {
+  const scope = r.budget.workflowId ? ` (workflow ${r.budget.workflowId})` : r.budget.keyId ? ` (key ${r.budget.keyId})` : '';
+  return new IntakeException(
+    IntakeErrorCode.BUDGET_EXCEEDED,
+    HttpStatus.PAYMENT_REQUIRED,
+    `budget ${r.budget.name}${scope} has $${r.remainingUsd.toFixed(6)} left of $${r.limitUsd.toFixed(2)}; this job may cost up to $${r.requiredUsd.toFixed(6)}` +
+      (r.resetsAt ? `; it resets at ${r.resetsAt}` : ''),
+    undefined,
+    { budget: r },
+  );
 }
 
 /** Steps in graph order (the database keeps JSON keys in its own order); unknown ids last, as stored. */
@@ -335,6 +410,8 @@ function toView(job: JobEntity, stepOrder: string[]): Omit<JobView, 'timeline'> 
     costUsd: job.costUsd === null ? undefined : Number(job.costUsd),
     steps: job.steps ? ordered(job.steps as NonNullable<JobView['steps']>, stepOrder) : undefined,
     metadata: job.metadata,
+    label: job.label ?? undefined,
+    idempotencyKey: job.idempotencyKey ?? undefined,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
   };

@@ -20,7 +20,7 @@ interface JobFold {
   rank: number;
   status: string | null;
   /** Later events win for these; `at` is the event time that set each. */
-  latest: Partial<Record<'outcome' | 'result' | 'errors' | 'costUsd', { value: unknown; at: number }>>;
+  latest: Partial<Record<'outcome' | 'result' | 'errors' | 'costUsd' | 'label', { value: unknown; at: number }>>;
   /** Step results and summaries by step id; later events win. */
   steps?: Record<string, unknown>;
   stepSummaries?: Record<string, unknown>;
@@ -52,6 +52,7 @@ export class ReadModelBatch implements DeferredWrite {
     set('result', p.result);
     set('errors', p.errors);
     set('costUsd', p.costUsd);
+    set('label', p.label);
     if (p.steps) fold.steps = { ...fold.steps, ...p.steps };
     if (p.stepSummaries) fold.stepSummaries = { ...fold.stepSummaries, ...p.stepSummaries };
     this.jobs.set(event.jobId, fold);
@@ -89,11 +90,12 @@ export class ReadModelBatch implements DeferredWrite {
          result      = CASE WHEN ${CANCELLED} THEN NULL ELSE COALESCE(u.result, j.result) END,
          errors      = COALESCE(u.errors, j.errors),
          cost_usd    = COALESCE(u.cost_usd, j.cost_usd),
+         label       = COALESCE(u.label, j.label),
          steps       = CASE WHEN u.steps IS NULL AND u.summaries IS NULL THEN j.steps
                             ELSE COALESCE(u.summaries, '{}') || COALESCE(j.steps, '{}') || COALESCE(u.steps, '{}') END,
          updated_at  = now()
-        FROM unnest($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::numeric[], $8::jsonb[], $9::jsonb[])
-             AS u(id, rank, status, outcome, result, errors, cost_usd, steps, summaries)
+        FROM unnest($1::uuid[], $2::float8[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::numeric[], $8::jsonb[], $9::jsonb[], $10::text[])
+             AS u(id, rank, status, outcome, result, errors, cost_usd, steps, summaries, label)
        WHERE j.id = u.id`,
       [
         ids,
@@ -105,6 +107,7 @@ export class ReadModelBatch implements DeferredWrite {
         folds.map((f) => (f.latest.costUsd?.value as number | undefined) ?? null),
         folds.map((f) => (f.steps ? JSON.stringify(f.steps) : null)),
         folds.map((f) => (f.stepSummaries ? JSON.stringify(f.stepSummaries) : null)),
+        folds.map((f) => (f.latest.label?.value as string | undefined) ?? null),
       ],
     );
   }

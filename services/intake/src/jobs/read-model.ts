@@ -16,6 +16,8 @@ import {
   JOB_CANCEL_REQUESTED_V1,
   JOB_CANCELLED_V1,
   REVIEW_DECIDED_V1,
+  JOB_COST_RECORDED_V1,
+  BUDGET_THRESHOLD_CROSSED_V1,
   type EventData,
   type EventType,
   type FailureReason,
@@ -33,6 +35,8 @@ export interface JobProjection {
   result?: unknown;
   errors?: FailureReason[];
   costUsd?: number;
+  /** The classification label (job.classified). */
+  label?: string;
   /** Step results by id, from step events (they replace what the job shows of those steps). */
   steps?: Record<string, unknown>;
   /** Step summaries by id, from job.generated (they fill in steps no step event reported). */
@@ -82,9 +86,6 @@ export function stepSummary(step: StepResult): string {
   }
 }
 
-/** A job's model cost: an LLM classifier's calls plus generation's, summed in pico-dollars (exact). */
-const jobCost = (d: { classification: { costUsd?: number }; generation: { costUsd: number } }) =>
-  (Math.round((d.classification.costUsd ?? 0) * 1e12) + Math.round(d.generation.costUsd * 1e12)) / 1e12;
 
 export function projectEvent(type: EventType, data: unknown): JobProjection {
   switch (type) {
@@ -97,6 +98,7 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
       return {
         status: 'classified',
         rank: 1,
+        label: c.label,
         summary: `classified as ${c.label} (${pct(c.confidence)}; language ${c.language}; sentiment ${c.sentiment.label}) by ${c.model}`,
       };
     }
@@ -108,7 +110,6 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
       return {
         status: 'generated',
         rank: 2,
-        costUsd: jobCost(d),
         stepSummaries: Object.fromEntries(steps.map((s) => [s.id, s])),
         summary:
           steps.length > 1
@@ -140,7 +141,6 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
         rank: 3,
         outcome: 'succeeded',
         result: d.output,
-        costUsd: jobCost(d),
         summary: 'output passed validation',
       };
     }
@@ -217,6 +217,17 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
         rank: -1,
         summary: `review deadline ${d.dueAt} passed: ${d.action === 'reject' ? 'rejected' : 'escalated to an admin'}`,
       };
+    }
+    case JOB_COST_RECORDED_V1: {
+      // The job's cost is the ledger's sum (jobs.cost_usd, kept by the cost ledger), not a projection.
+      const d = data as EventData<typeof JOB_COST_RECORDED_V1>;
+      const cost = d.calls.reduce((sum, c) => sum + Math.round(c.costUsd * 1e12), 0) / 1e12;
+      const calls = d.calls.map((c) => `${c.step ? `${c.step}${c.stepRun && c.stepRun > 1 ? ` run ${c.stepRun}` : ''}: ` : ''}${c.model}#${c.try} ${c.outcome === 'failed' ? (c.errorKind ?? 'failed') : 'ok'} ${usd(c.costUsd)}`);
+      return { rank: -1, summary: `${d.calls.length} model call(s) by ${d.stage} cost ${usd(cost)} (${calls.join('; ')})` };
+    }
+    case BUDGET_THRESHOLD_CROSSED_V1: {
+      const d = data as EventData<typeof BUDGET_THRESHOLD_CROSSED_V1>;
+      return { rank: -1, summary: `budget ${d.budget.name} passed ${pct(d.threshold)} of $${d.limitUsd} ($${d.spentUsd} spent)` };
     }
     case JOB_FAILED_V1: {
       const d = data as EventData<typeof JOB_FAILED_V1>;

@@ -1,5 +1,12 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { ListReviewsQuerySchema, ReviewDecisionRequestSchema, ReviewListSchema, ReviewViewSchema } from '@troupe/contracts';
+import {
+  ExportReviewsQuerySchema,
+  ListReviewsQuerySchema,
+  ReviewDecisionRequestSchema,
+  ReviewExampleSchema,
+  ReviewListSchema,
+  ReviewViewSchema,
+} from '@troupe/contracts';
 import { z } from 'zod';
 
 type Responses = Record<string, { description: string; content: { 'application/json': { schema: unknown } } }>;
@@ -23,6 +30,19 @@ export function registerReviewPaths(
     request: { query: ListReviewsQuerySchema },
     responses: {
       200: { description: 'A page of reviews', content: { 'application/json': { schema: ReviewListSchema } } },
+      ...errors(400, 401, 403),
+    },
+  });
+  registry.register('ReviewExample', ReviewExampleSchema);
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/reviews/export',
+    summary: "Decided reviews as JSONL, one evaluation example a line (the caller's tenant)",
+    description: `${roles} Each line is a ReviewExample: input, held output, decision, edited output (edits), reasons. Oldest decision first.`,
+    security,
+    request: { query: ExportReviewsQuerySchema },
+    responses: {
+      200: { description: 'JSONL', content: { 'application/x-ndjson': { schema: ReviewExampleSchema } } } as never,
       ...errors(400, 401, 403),
     },
   });

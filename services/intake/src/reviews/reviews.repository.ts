@@ -61,6 +61,27 @@ export class ReviewsRepository {
     return rows.map(toRow);
   }
 
+  /**
+   * Decided reviews with their job's input and final result (an edit's output), oldest decision
+   * first: the evaluation dataset export.
+   */
+  async decided(
+    tenantId: string,
+    f: { from?: string; to?: string; workflowId?: string; limit: number },
+  ): Promise<(ReviewRow & { result: unknown })[]> {
+    const params: unknown[] = [tenantId];
+    const where = [`r.tenant_id = $1`, `r.status = 'decided'`];
+    if (f.workflowId) where.push(`r.workflow_id = $${params.push(f.workflowId)}`);
+    if (f.from) where.push(`r.updated_at >= $${params.push(f.from)}::timestamptz`);
+    if (f.to) where.push(`r.updated_at < $${params.push(f.to)}::timestamptz`);
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT r.*, j.input, j.result FROM reviews r JOIN jobs j ON j.id = r.job_id
+        WHERE ${where.join(' AND ')} ORDER BY r.updated_at, r.id LIMIT $${params.push(f.limit)}`,
+      params,
+    );
+    return rows.map((r) => ({ ...toRow(r), result: r.result }));
+  }
+
   async find(tenantId: string, id: string): Promise<ReviewRow | undefined> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(`${SELECT} WHERE r.id = $1 AND r.tenant_id = $2`, [id, tenantId]);
     return rows[0] ? toRow(rows[0]) : undefined;

@@ -7,7 +7,9 @@ import {
   REVIEW_DECIDED_V1,
   type JobReviewExpiredV1,
   type JobReviewRequestedV1,
+  type ExportReviewsQuery,
   type ListReviewsQuery,
+  type ReviewExample,
   type ReviewDecidedV1,
   type ReviewDecisionRequest,
   type ReviewList,
@@ -52,6 +54,33 @@ export class ReviewsService {
     return { items: page.map(toView), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
   }
 
+  /** The tenant's decided reviews as evaluation examples (input, held output, decision, edited output, reasons). */
+  async export(principal: Principal, query: ExportReviewsQuery): Promise<ReviewExample[]> {
+    const rows = await this.reviews.decided(principal.tenantId, {
+      from: query.from,
+      to: query.to,
+      workflowId: query.workflow,
+      limit: query.limit,
+    });
+    return rows.map((r) => {
+      const d = r.decision as { decision: ReviewExample['decision']; comment?: string; decidedAt: string };
+      return {
+        reviewId: r.id,
+        jobId: r.jobId,
+        workflow: { id: r.workflowId, version: r.workflowVersion },
+        label: r.label,
+        input: r.input,
+        heldOutput: r.output,
+        heldBecause: r.heldBecause,
+        findings: r.findings,
+        decision: d.decision,
+        editedOutput: d.decision === 'edit' ? (r.result ?? null) : null,
+        comment: d.comment ?? null,
+        decidedAt: d.decidedAt,
+      };
+    });
+  }
+
   async get(principal: Principal, id: string): Promise<ReviewView> {
     const review = UUID.test(id) ? await this.reviews.find(principal.tenantId, id) : undefined;
     if (!review) throw notFound(id);
@@ -65,14 +94,14 @@ export class ReviewsService {
       if (review.status === 'decided' || review.status === 'expired' || review.status === 'cancelled') {
         throw new IntakeException(IntakeErrorCode.REVIEW_ALREADY_RESOLVED, HttpStatus.CONFLICT, `review ${id} is already ${review.status}`);
       }
-      if (review.status === 'escalated' && principal.role !== 'admin') {
+      if (review.status === 'escalated' && principal.role !== 'admin' && principal.role !== 'platform') {
         throw new IntakeException(IntakeErrorCode.FORBIDDEN, HttpStatus.FORBIDDEN, `review ${id} was escalated: an admin must decide it`);
       }
       if (body.decision === 'edit') this.checkOutput(review, body.output);
       const decision = {
         decision: body.decision,
         comment: body.comment,
-        reviewer: { keyId: principal.keyId, role: principal.role as 'reviewer' | 'admin' },
+        reviewer: { keyId: principal.keyId, role: principal.role as 'reviewer' | 'admin' | 'platform' },
         decidedAt: new Date().toISOString(),
       };
       // The decision continues the job's trace (one trace per job), not the HTTP request's.

@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { SignalV1Schema } from '@troupe/contracts';
+import { findUnstorableText, SignalV1Schema } from '@troupe/contracts';
 import { errorMessage, PermanentError, type MessageContext } from '@troupe/messaging';
 import { SERVICE_CONFIG } from '@troupe/runtime';
 import { ZodError } from 'zod';
@@ -41,6 +41,11 @@ export class SignalsService {
         SignalErrorCode.INVALID_SIGNAL,
         error instanceof ZodError ? errorMessage(error) : String(error),
       );
+    }
+    // Text PostgreSQL cannot store (NUL, lone surrogates): the signal's fault, said at once, as over HTTP.
+    const unstorable = findUnstorableText(signal);
+    if (unstorable) {
+      throw new PermanentError(IntakeErrorCode.INVALID_TEXT, `the signal holds text that cannot be stored at ${unstorable.path}: ${unstorable.message}`);
     }
     if (!this.tenants.has(signal.tenantId)) {
       throw new PermanentError(

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type JobCancelRequestedV1 } from '@troupe/contracts';
-import { markJobCancelled, type MessageContext } from '@troupe/messaging';
+import { markJobCancelled, OBSERVES_JOBS, type MessageContext } from '@troupe/messaging';
 import { ReviewsRepository } from './reviews.repository';
 
 /**
@@ -12,7 +12,7 @@ import { ReviewsRepository } from './reviews.repository';
 export class JobCancelRequestedHandler {
   constructor(private readonly reviews: ReviewsRepository) {}
 
-  @EventPattern(TOPICS.jobCancelRequested)
+  @EventPattern(TOPICS.jobCancelRequested, { [OBSERVES_JOBS]: true })
   async handle(@Payload() request: JobCancelRequestedV1, @Ctx() ctx: MessageContext): Promise<void> {
     markJobCancelled(ctx, request.jobId);
     // The review may be held by this very chunk: write it first.

@@ -1,4 +1,15 @@
-import type { FailureReason, PiiKind, PoliciesSpec, PolicyAction } from '@troupe/contracts';
+import {
+  CARD_PATTERN,
+  EMAIL_PATTERN,
+  IBAN_PATTERN,
+  ibanValid,
+  luhnValid,
+  PHONE_PATTERN,
+  type FailureReason,
+  type PiiKind,
+  type PoliciesSpec,
+  type PolicyAction,
+} from '@troupe/contracts';
 
 /** Finding codes, one per thing a policy can find. */
 export enum PolicyCode {
@@ -42,11 +53,11 @@ export function stringsOf(value: unknown, path = ''): TextAt[] {
  */
 const mask = (s: string) => (s.length <= 4 ? '****' : `${s.slice(0, 2)}…${s.slice(-2)} (${s.length} chars)`);
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
-// International (+ or 00 prefix) or North-American style with separators; 8-15 digits overall.
-const PHONE = /(?:(?:\+|\b00)\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}|\(\d{3}\)\s?\d{3}[\s.-]\d{4}|\b\d{3}[.-]\d{3}[.-]\d{4})\b/g;
-const CARD = /\b\d(?:[ -]?\d){12,18}\b/g;
-const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
+// The detectors are shared with the model layer's redaction (libs/contracts pii.ts).
+const EMAIL = EMAIL_PATTERN;
+const PHONE = PHONE_PATTERN;
+const CARD = CARD_PATTERN;
+const IBAN = IBAN_PATTERN;
 
 const API_KEYS: { name: string; pattern: RegExp }[] = [
   { name: 'an OpenAI/Anthropic-style API key', pattern: /\bsk-(?:[A-Za-z]+-)?[A-Za-z0-9_-]{20,}/g },
@@ -67,32 +78,7 @@ const INSTRUCTION_MARKERS = [
   /\b(?:reveal|print|repeat|output)\b[^.!?\n]{0,30}\b(?:instructions|prompt|system message)\b/i,
 ];
 
-/** Luhn checksum, as payment card numbers carry. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return digits.length > 0 && sum % 10 === 0;
-}
-
-/** ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 = 1. */
-export function ibanValid(candidate: string): boolean {
-  const iban = candidate.replace(/ /g, '');
-  if (iban.length < 15 || iban.length > 34) return false;
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
-  let remainder = 0;
-  for (const ch of rearranged) {
-    const value = ch >= 'A' && ch <= 'Z' ? String(ch.charCodeAt(0) - 55) : ch;
-    for (const digit of value) remainder = (remainder * 10 + (digit.charCodeAt(0) - 48)) % 97;
-  }
-  return remainder === 1;
-}
+export { ibanValid, luhnValid };
 
 const normalise = (s: string) =>
   s
