@@ -24,4 +24,5 @@ build
 log "type-checking the tests"
 npx tsc -p tsconfig.spec.json   # ts-jest compiles tests without type checks (isolatedModules)
 log "running tests (broker $TROUPE_KAFKA_BROKERS)"
-npx jest --runInBand "$@"
+# A suite that hangs fails here with its output, well inside CI's limit (the whole suite takes ~12 min).
+timeout --kill-after=30s "${TROUPE_TEST_TIMEOUT:-45m}" npx jest --runInBand "$@"

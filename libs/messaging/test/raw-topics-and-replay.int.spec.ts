@@ -253,6 +253,7 @@ describe('job.failed from a dead-lettered job event', () => {
       stage: 'intake',
       code: 'BROKEN',
       reason: 'cannot handle this job',
+      failedTopic: topic, // delivery learns from it that the job's request itself was unreadable or not
       webhook: { url: 'https://hooks.example.com/t' },
       workflow: { id: 'w', version: 3 },
       metadata: { order: '42' },

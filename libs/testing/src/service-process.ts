@@ -53,7 +53,7 @@ export class ServiceProcess {
     child.stderr?.on('data', keep);
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`${this.name} exited:\n${this.logs()}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.name} exited:\n${this.logs()}`);
         const response = await fetch(`${this.url}/${probe}`).catch(() => undefined);
         return response?.ok;
       },
@@ -64,7 +64,9 @@ export class ServiceProcess {
   /** SIGTERM, then wait for a clean exit; returns the exit code. */
   async stop(): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    // A process that already ended (a crash or a kill, which sets signalCode and no exitCode) emits no
+    // further 'exit': waiting for one would wait for ever.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
