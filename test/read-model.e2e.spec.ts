@@ -79,11 +79,11 @@ it(`given a burst of ${JOBS} jobs, then at every moment each job's status, outco
   const firstDelivered = new Map<string, number>();
   await submitted;
   // Observe the read model as the API serves it (one statement: one snapshot) until every job shows delivered.
-  await waitFor(
+  const watching = waitFor(
     async () => {
       const { rows } = await db.query<Observed>(
         `SELECT j.id, j.status, j.outcome, j.result IS NOT NULL AS has_result,
-                COALESCE(array_agg(e.type) FILTER (WHERE e.type IS NOT NULL), '{}') AS types
+                COALESCE(array_agg(regexp_replace(e.type, '^troupe\\.(.*)\\.v[0-9]+$', '\\1')) FILTER (WHERE e.type IS NOT NULL), '{}') AS types
            FROM intake.jobs j LEFT JOIN intake.job_events e ON e.job_id = j.id
           WHERE j.id = ANY($1::uuid[]) GROUP BY j.id`,
         [ids],
@@ -98,6 +98,11 @@ it(`given a burst of ${JOBS} jobs, then at every moment each job's status, outco
     },
     { timeoutMs: 120_000, intervalMs: 20, description: `all ${JOBS} jobs to show delivered in the read model` },
   );
+  await watching.catch(async (error: Error) => {
+    const { rows: statuses } = await db.query(`SELECT status, count(*)::int AS n FROM intake.jobs GROUP BY status`);
+    const { rows: held } = await db.query(`SELECT type, count(*)::int AS n FROM intake.held_job_events GROUP BY type`);
+    throw new Error(`${error.message}\nstatuses: ${JSON.stringify(statuses)}\nheld events: ${JSON.stringify(held)}\nintake:\n${troupe.services.get('intake')!.logs(20)}`);
+  });
   expect([...violations.entries()]).toEqual([]);
 
   // How far the read model trailed the webhook the receiver got.

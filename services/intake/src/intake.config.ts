@@ -9,6 +9,7 @@ import { Jobs1763800000001 } from './migrations/1763800000001-jobs';
 import { Reviews1764500000001 } from './migrations/1764500000001-reviews';
 import { StepsAndCancel1765000000001 } from './migrations/1765000000001-steps-and-cancel';
 import { JobLabel1769000000000 } from './migrations/1769000000000-job-label';
+import { HeldJobEvents1770000000000 } from './migrations/1770000000000-held-job-events';
 import { ReviewEntity } from './reviews/review.entity';
 import { DeadLetters1764000000002 } from './migrations/1764000000002-dead-letters';
 import { TenantScopedDeadLetters1767000000001 } from './migrations/1767000000001-tenant-scoped-dead-letters';
@@ -60,6 +61,11 @@ export const IntakeConfigSchema = CommonConfigSchema.extend({
   TROUPE_RATE_LIMIT_TENANT_JOBS_IN_FLIGHT: z.coerce.number().int().min(0).default(0),
   /** Days the audit log keeps an entry; older ones are deleted by a periodic sweep. */
   TROUPE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+  /**
+   * Longest the read model holds an event that arrived before the one it follows (a webhook's
+   * job.delivered before the job.validated it delivers) before applying it anyway.
+   */
+  TROUPE_READ_MODEL_HOLD_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** How often each replica deletes audit entries past their retention. */
   TROUPE_AUDIT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(60 * 60 * 1000),
   /**
@@ -99,7 +105,7 @@ export const intakeDefinition: ServiceDefinition<typeof IntakeConfigSchema> = {
   service: 'intake',
   configSchema: IntakeConfigSchema,
   entities: [JobEntity, JobEventEntity, ReviewEntity],
-  migrations: [Jobs1763800000001, DeadLetters1764000000002, Reviews1764500000001, StepsAndCancel1765000000001, TenantScopedDeadLetters1767000000001, ApiKeys1767000000002, RateLimits1767000000003, AuditLog1767000000004, CostsAndBudgets1768000000000, JobLabel1769000000000],
+  migrations: [Jobs1763800000001, DeadLetters1764000000002, Reviews1764500000001, StepsAndCancel1765000000001, TenantScopedDeadLetters1767000000001, ApiKeys1767000000002, RateLimits1767000000003, AuditLog1767000000004, CostsAndBudgets1768000000000, JobLabel1769000000000, HeldJobEvents1770000000000],
   defaultPort: 3000,
   publicHttp: true,
   readyWhileJoining: true,

@@ -7,6 +7,7 @@ import { EgressPolicy } from '@troupe/egress';
 import { SERVICE_CONFIG } from '@troupe/runtime';
 import type { IntakeConfig } from '../intake.config';
 import { WorkflowsModule } from '../workflows/workflows.module';
+import { HeldEventsReleaser } from './held-events.releaser';
 import { JobEventsHandler } from './job-events.handler';
 import { JobsController } from './jobs.controller';
 import { JobsRepository } from './jobs.repository';
@@ -18,6 +19,7 @@ import { JobsService } from './jobs.service';
   providers: [
     JobsService,
     JobsRepository,
+    HeldEventsReleaser,
     {
       provide: CostBound,
       inject: [SERVICE_CONFIG],

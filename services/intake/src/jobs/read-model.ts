@@ -87,6 +87,31 @@ export function stepSummary(step: StepResult): string {
 }
 
 
+/**
+ * The event another follows in a job's story, which the read model must show first: a stage's event
+ * is about what the stage before it emitted, but the two come from different topics and may reach
+ * intake in either order (the webhook's `job.delivered` before the `job.validated` it delivers).
+ * `{ rank }`: the job must have reached that status; `'outcome'`: it must have an outcome.
+ */
+export function follows(type: string): { rank: number } | 'outcome' | undefined {
+  switch (type) {
+    case JOB_GENERATED_V1:
+    case JOB_STEP_COMPLETED_V1:
+      return { rank: STATUS_RANK.classified };
+    case JOB_VALIDATED_V1:
+    case JOB_REJECTED_V1:
+    case JOB_REVIEW_REQUESTED_V1:
+    case JOB_REGENERATE_REQUESTED_V1:
+      return { rank: STATUS_RANK.generated };
+    case JOB_DELIVERY_ATTEMPTED_V1:
+    case JOB_DELIVERED_V1:
+    case JOB_DELIVERY_FAILED_V1:
+      return 'outcome';
+    default:
+      return undefined;
+  }
+}
+
 export function projectEvent(type: EventType, data: unknown): JobProjection {
   switch (type) {
     case JOB_REQUESTED_V1: {

@@ -38,7 +38,7 @@ export class KeysService {
       key = await this.keys.findUsable(hash);
     } catch (error) {
       this.logger.warn({ err: error }, 'managed key lookup failed');
-      throw new IntakeException(IntakeErrorCode.SERVICE_UNAVAILABLE, HttpStatus.SERVICE_UNAVAILABLE, 'keys cannot be checked right now');
+      throw new IntakeException(IntakeErrorCode.DEPENDENCY_UNAVAILABLE, HttpStatus.SERVICE_UNAVAILABLE, 'keys cannot be checked right now');
     }
     if (!key) return undefined;
     if (!key.lastUsedRecently) {

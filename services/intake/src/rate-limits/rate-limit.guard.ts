@@ -40,7 +40,7 @@ export class RateLimitGuard implements CanActivate {
       }
     } catch (error) {
       new Logger('RateLimitGuard').warn(`rate limits cannot be checked: ${(error as Error).message}`);
-      throw new IntakeException(IntakeErrorCode.SERVICE_UNAVAILABLE, HttpStatus.SERVICE_UNAVAILABLE, 'rate limits cannot be checked right now');
+      throw new IntakeException(IntakeErrorCode.DEPENDENCY_UNAVAILABLE, HttpStatus.SERVICE_UNAVAILABLE, 'rate limits cannot be checked right now');
     }
     const response = context.switchToHttp().getResponse<Response>();
     if (decisions.length > 0) {
