@@ -28,6 +28,7 @@ export * from './events/job-step-completed.v1';
 export * from './events/job-cancel-requested.v1';
 export * from './events/job-cancelled.v1';
 export * from './events/job-cost-recorded.v1';
+export * from './events/job-data-erase-requested.v1';
 export * from './events/budget-threshold-crossed.v1';
 export * from './events/event-catalog';
 export * from './api/jobs.api';

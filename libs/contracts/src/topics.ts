@@ -23,6 +23,7 @@ export const TOPICS = {
   jobCancelRequested: 'troupe.job.cancel-requested',
   jobCancelled: 'troupe.job.cancelled',
   jobCostRecorded: 'troupe.job.cost-recorded',
+  jobDataEraseRequested: 'troupe.job.data-erase-requested',
 } as const;
 
 export type JobTopic = (typeof TOPICS)[keyof typeof TOPICS];

@@ -65,6 +65,9 @@ export interface InboxTransportOptions {
   afterCommit?: (messages: ConsumedMessage[]) => Promise<void>;
 }
 
+/** Events that still reach the handlers of a cancelled job: the cancel itself, and erasing its data. */
+const REACH_CANCELLED_JOBS = new Set<string>([TOPICS.jobCancelRequested, TOPICS.jobDataEraseRequested]);
+
 /** Backpressure for a consumer: resolves when the service can take another chunk. */
 export interface ConsumerGate {
   wait(): Promise<void>;
@@ -405,9 +408,9 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     return afterCommit;
   }
 
-  /** A cancelled job's event, to be dropped (never the cancel request itself). */
+  /** A cancelled job's event, to be dropped (never the cancel request itself, nor an erasure of its data). */
   private isCancelled(d: Decoded, cancelled: Set<string>): boolean {
-    return cancelled.size > 0 && !!d.envelope && cancelled.has(d.envelope.subject) && d.message.topic !== TOPICS.jobCancelRequested;
+    return cancelled.size > 0 && !!d.envelope && cancelled.has(d.envelope.subject) && !REACH_CANCELLED_JOBS.has(d.message.topic);
   }
 
   /** Job ids of the chunk's events, for the `cancelled_jobs` lookup (raw messages name no job). */

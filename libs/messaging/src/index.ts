@@ -8,4 +8,5 @@ export * from './inbox-transport';
 export * from './batch-writes';
 export * from './polling-loop';
 export * from './cancellation';
+export * from './erasure';
 export * from './lag-monitor';

@@ -10,6 +10,7 @@ import { Reviews1764500000001 } from './migrations/1764500000001-reviews';
 import { StepsAndCancel1765000000001 } from './migrations/1765000000001-steps-and-cancel';
 import { JobLabel1769000000000 } from './migrations/1769000000000-job-label';
 import { HeldJobEvents1770000000000 } from './migrations/1770000000000-held-job-events';
+import { Retention1771000000000 } from './migrations/1771000000000-retention';
 import { ReviewEntity } from './reviews/review.entity';
 import { DeadLetters1764000000002 } from './migrations/1764000000002-dead-letters';
 import { TenantScopedDeadLetters1767000000001 } from './migrations/1767000000001-tenant-scoped-dead-letters';
@@ -66,6 +67,28 @@ export const IntakeConfigSchema = CommonConfigSchema.extend({
    * job.delivered before the job.validated it delivers) before applying it anyway.
    */
   TROUPE_READ_MODEL_HOLD_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /**
+   * Payload retention per tenant, in days (fractions allowed): `<tenant>=<days>`, comma-separated,
+   * `*=<days>` for every other tenant. A workflow's `retention.days` wins. Unset: payloads are kept.
+   */
+  TROUPE_RETENTION_DAYS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const days = new Map<string, number>();
+      for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+        const [tenant, value] = entry.split('=');
+        const n = Number(value);
+        if (!tenant || !(n > 0)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${entry}": expected <tenant>=<days> with days > 0` });
+          return z.NEVER;
+        }
+        days.set(tenant, n);
+      }
+      return days;
+    }),
+  /** How often each replica erases the payloads of jobs past their retention. */
+  TROUPE_RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** How often each replica deletes audit entries past their retention. */
   TROUPE_AUDIT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(60 * 60 * 1000),
   /**
@@ -105,7 +128,7 @@ export const intakeDefinition: ServiceDefinition<typeof IntakeConfigSchema> = {
   service: 'intake',
   configSchema: IntakeConfigSchema,
   entities: [JobEntity, JobEventEntity, ReviewEntity],
-  migrations: [Jobs1763800000001, DeadLetters1764000000002, Reviews1764500000001, StepsAndCancel1765000000001, TenantScopedDeadLetters1767000000001, ApiKeys1767000000002, RateLimits1767000000003, AuditLog1767000000004, CostsAndBudgets1768000000000, JobLabel1769000000000, HeldJobEvents1770000000000],
+  migrations: [Jobs1763800000001, DeadLetters1764000000002, Reviews1764500000001, StepsAndCancel1765000000001, TenantScopedDeadLetters1767000000001, ApiKeys1767000000002, RateLimits1767000000003, AuditLog1767000000004, CostsAndBudgets1768000000000, JobLabel1769000000000, HeldJobEvents1770000000000, Retention1771000000000],
   defaultPort: 3000,
   publicHttp: true,
   readyWhileJoining: true,

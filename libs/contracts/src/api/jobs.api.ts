@@ -96,11 +96,22 @@ export const JobViewSchema = z.object({
   label: z.string().optional(),
   /** The `Idempotency-Key` the job was submitted with. */
   idempotencyKey: z.string().optional(),
+  /** When the job's payloads were erased (its retention passed, or `DELETE /v1/jobs/:id/data`). */
+  dataErasedAt: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   timeline: z.array(TimelineEntrySchema).optional(),
 });
 export type JobView = z.infer<typeof JobViewSchema>;
+
+export const EraseJobDataResponseSchema = z.object({
+  id: z.string().uuid(),
+  status: z.literal('data_erased'),
+  /** When intake erased its copy; the other services erase theirs as they read the event. */
+  erasedAt: z.string(),
+  links: z.object({ self: z.string() }),
+});
+export type EraseJobDataResponse = z.infer<typeof EraseJobDataResponseSchema>;
 
 export const CreateJobResponseSchema = z.object({
   id: z.string().uuid(),

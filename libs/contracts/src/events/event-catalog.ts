@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { BUDGET_ALERTS_TOPIC, TOPICS } from '../topics';
 import { BUDGET_THRESHOLD_CROSSED_V1, BudgetThresholdCrossedV1Schema } from './budget-threshold-crossed.v1';
 import { JOB_COST_RECORDED_V1, JobCostRecordedV1Schema } from './job-cost-recorded.v1';
+import { JOB_DATA_ERASE_REQUESTED_V1, JobDataEraseRequestedV1Schema } from './job-data-erase-requested.v1';
 import { JOB_CLASSIFIED_V1, JobClassifiedV1Schema } from './job-classified.v1';
 import { JOB_DELIVERED_V1, JobDeliveredV1Schema } from './job-delivered.v1';
 import { JOB_DELIVERY_ATTEMPTED_V1, JobDeliveryAttemptedV1Schema } from './job-delivery-attempted.v1';
@@ -43,6 +44,7 @@ export const EVENT_CATALOG = {
   [JOB_CANCEL_REQUESTED_V1]: { topic: TOPICS.jobCancelRequested, schema: JobCancelRequestedV1Schema },
   [JOB_CANCELLED_V1]: { topic: TOPICS.jobCancelled, schema: JobCancelledV1Schema },
   [JOB_COST_RECORDED_V1]: { topic: TOPICS.jobCostRecorded, schema: JobCostRecordedV1Schema },
+  [JOB_DATA_ERASE_REQUESTED_V1]: { topic: TOPICS.jobDataEraseRequested, schema: JobDataEraseRequestedV1Schema },
   [BUDGET_THRESHOLD_CROSSED_V1]: { topic: BUDGET_ALERTS_TOPIC, schema: BudgetThresholdCrossedV1Schema },
 } as const;
 

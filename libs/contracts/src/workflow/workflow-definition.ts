@@ -244,6 +244,13 @@ export const WorkflowDefinitionSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * How long the job's payloads (input, outputs, review payloads, dead-letter and delivery bodies)
+     * are kept in every service's store after the job was created; then they are erased (the job's
+     * metadata, status and cost remain). Days, fractions allowed (0.5: 12 hours). Overrides the
+     * tenant's TROUPE_RETENTION_DAYS; without either, payloads are kept.
+     */
+    retention: z.object({ days: z.number().positive().max(36_500) }).strict().optional(),
     input: z.object({ maxLength: z.number().int().positive().max(1_000_000).default(20_000) }).default({}),
     classification: ClassifierSpecSchema,
     /** One model step chosen by label (the simple case). With `steps` too, it is the step `generate`. */

@@ -6,12 +6,13 @@ import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryService } from './delivery.service';
 import { JobOutcomeHandler } from './job-outcome.handler';
+import { JobDataEraseRequestedHandler } from './job-data-erase-requested.handler';
 import { ResultTopics } from './result-topics';
 import { WebhookSecrets } from './webhook-secrets';
 import { WebhookSender } from './webhook-sender';
 
 @Module({
-  controllers: [JobOutcomeHandler],
+  controllers: [JobOutcomeHandler, JobDataEraseRequestedHandler],
   providers: [
     DeliveriesRepository,
     DeliveryService,

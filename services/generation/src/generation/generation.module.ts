@@ -7,12 +7,13 @@ import { JobRunsRepository } from '../steps/job-runs.repository';
 import { StepExecutor } from '../steps/step-executor';
 import { StepRunner } from '../steps/step-runner';
 import { JobCancelRequestedHandler } from './job-cancel-requested.handler';
+import { JobDataEraseRequestedHandler } from './job-data-erase-requested.handler';
 import { JobClassifiedHandler } from './job-classified.handler';
 import { JobRegenerateRequestedHandler } from './job-regenerate-requested.handler';
 import { modelRuntimeProvider } from './model-runtime.provider';
 
 @Module({
-  controllers: [JobClassifiedHandler, JobRegenerateRequestedHandler, JobCancelRequestedHandler],
+  controllers: [JobClassifiedHandler, JobRegenerateRequestedHandler, JobCancelRequestedHandler, JobDataEraseRequestedHandler],
   providers: [
     modelRuntimeProvider,
     StepRunner,

@@ -25,6 +25,10 @@ export enum IntakeErrorCode {
   JOB_NOT_REDELIVERABLE = 'JOB_NOT_REDELIVERABLE',
   /** The job has its outcome already (validated, rejected, delivered, failed): there is nothing left to cancel. */
   JOB_ALREADY_FINISHED = 'JOB_ALREADY_FINISHED',
+  /** Only a finished job's data can be erased: cancel a running job first. */
+  JOB_NOT_FINISHED = 'JOB_NOT_FINISHED',
+  /** The job's payloads were erased (retention or a request): there is nothing to redeliver or replay. */
+  JOB_DATA_ERASED = 'JOB_DATA_ERASED',
   DEAD_LETTER_NOT_FOUND = 'DEAD_LETTER_NOT_FOUND',
   /** The letter has nowhere to go back to (its original topic is a dead-letter topic or unknown). */
   DEAD_LETTER_NOT_REPLAYABLE = 'DEAD_LETTER_NOT_REPLAYABLE',

@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@aste
 import {
   CancelJobRequestSchema,
   CancelJobResponseSchema,
+  EraseJobDataResponseSchema,
   CreateJobRequestSchema,
   CreateJobResponseSchema,
   DeadLetterListSchema,
@@ -22,13 +23,18 @@ import { WorkflowSummarySchema } from '../workflows/workflows.controller';
 
 extendZodWithOpenApi(z);
 
+// Every route that reads or writes PostgreSQL answers 503 DEPENDENCY_UNAVAILABLE, with Retry-After, while it is down.
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((s) => [
+    [...new Set([...statuses, 503])].map((s) => [
       s,
       {
-        description: `Error (${s}); \`error.code\` says which`,
+        description:
+          s === 503
+            ? '`DEPENDENCY_UNAVAILABLE`: the database (or the broker) did not answer; nothing was done; retry after `Retry-After` seconds'
+            : `Error (${s}); \`error.code\` says which`,
         content: { 'application/json': { schema: ErrorResponseSchema } },
+        ...(s === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' as const } } } } : {}),
       },
     ]),
   );
@@ -122,6 +128,24 @@ export function buildOpenApiDocument() {
     responses: {
       202: { description: 'Cancel requested', content: { 'application/json': { schema: CancelJobResponseSchema } } },
       ...errors(400, 401, 403, 404, 409),
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/jobs/{id}/data',
+    summary: "Erase a finished job's data",
+    description:
+      "Erases the job's payloads in every service (admin): its input, result and step outputs, its review's held output " +
+      'and findings, its dead letters\' bodies, its delivery bodies and its events already published from each outbox. ' +
+      'Intake erases its copy at once; the other services on a `job.data-erase-requested` event. Status, metadata, cost ' +
+      'and timeline remain, and `dataErasedAt` is set. Repeating it answers the first erasure. A job that has not ended ' +
+      '(delivered, delivery_failed, failed, cancelled) is a 409 `JOB_NOT_FINISHED`: cancel it first. Events stay on the ' +
+      "Kafka topics until the topics' retention removes them (docs/security.md).",
+    security,
+    request: { params: z.object({ id: z.string().uuid() }) },
+    responses: {
+      202: { description: 'Data erased here, erasure requested everywhere else', content: { 'application/json': { schema: EraseJobDataResponseSchema } } },
+      ...errors(401, 403, 404, 409),
     },
   });
   registry.registerPath({

@@ -25,6 +25,8 @@ export class JobEntity {
   @Column('timestamptz', { name: 'ended_at', nullable: true }) endedAt?: Date | null;
   @Column('timestamptz', { name: 'settled_at', nullable: true }) settledAt?: Date | null;
   @Column('text', { name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
+  @Column('timestamptz', { name: 'retain_until', nullable: true }) retainUntil?: Date | null;
+  @Column('timestamptz', { name: 'data_erased_at', nullable: true }) dataErasedAt?: Date | null;
   @Column('text', { name: 'request_hash', nullable: true }) requestHash!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CancelJobRequestSchema, CreateJobRequestSchema, ListJobsQuerySchema } from '@troupe/contracts';
 import type { Response } from 'express';
 import { Roles, type AuthenticatedRequest } from '../auth/api-key.guard';
@@ -50,6 +50,15 @@ export class JobsController {
   @Roles('submitter')
   cancel(@Req() req: AuthenticatedRequest, @Param('id') id: string, @Body() body: unknown) {
     return this.jobs.cancel(req.principal, id, CancelJobRequestSchema.parse(body ?? {}));
+  }
+
+  /** Erases a finished job's payloads in every service (202: the other stages act on an event). */
+  @Delete(':id/data')
+  @Audited('job.erase-data', 'job')
+  @HttpCode(202)
+  @Roles('admin')
+  eraseData(@Req() req: AuthenticatedRequest, @Param('id') id: string) {
+    return this.jobs.eraseData(req.principal, id);
   }
 
   @Get(':id')

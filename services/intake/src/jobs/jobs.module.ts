@@ -8,6 +8,7 @@ import { SERVICE_CONFIG } from '@troupe/runtime';
 import type { IntakeConfig } from '../intake.config';
 import { WorkflowsModule } from '../workflows/workflows.module';
 import { HeldEventsReleaser } from './held-events.releaser';
+import { RetentionSweeper } from './retention.sweeper';
 import { JobEventsHandler } from './job-events.handler';
 import { JobsController } from './jobs.controller';
 import { JobsRepository } from './jobs.repository';
@@ -20,6 +21,7 @@ import { JobsService } from './jobs.service';
     JobsService,
     JobsRepository,
     HeldEventsReleaser,
+    RetentionSweeper,
     {
       provide: CostBound,
       inject: [SERVICE_CONFIG],

@@ -21,6 +21,8 @@ export interface NewJob {
   keyId: string | null;
   /** The job's cost upper bound to reserve against the budgets that apply; null: reserve nothing (shadow jobs). */
   reserve: Pico | null;
+  /** When the job's payloads are to be erased (its workflow's or tenant's retention); null: kept. */
+  retainUntil: Date | null;
 }
 
 export interface TimelineRow {
@@ -113,11 +115,11 @@ export class JobsRepository {
     const now = new Date();
     const inserted: { id: string }[] = await manager.query(
       `INSERT INTO jobs (id, tenant_id, workflow_id, workflow_version, status, status_rank, input, webhook_url,
-                         metadata, idempotency_key, request_hash, created_at, updated_at, key_id)
+                         metadata, idempotency_key, request_hash, created_at, updated_at, key_id, retain_until)
        SELECT j.id, j.tenant_id, j.workflow_id, j.workflow_version, 'requested', 0, j.input, j.webhook_url,
-              j.metadata, j.idempotency_key, j.request_hash, $10, $10, j.key_id
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::text[], $11::text[])
-              AS j(id, tenant_id, workflow_id, workflow_version, input, webhook_url, metadata, idempotency_key, request_hash, key_id)
+              j.metadata, j.idempotency_key, j.request_hash, $10, $10, j.key_id, j.retain_until
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::text[], $11::text[], $12::timestamptz[])
+              AS j(id, tenant_id, workflow_id, workflow_version, input, webhook_url, metadata, idempotency_key, request_hash, key_id, retain_until)
        ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING
        RETURNING id`,
       [
@@ -132,6 +134,7 @@ export class JobsRepository {
         jobs.map((j) => j.requestHash),
         now,
         jobs.map((j) => j.keyId),
+        jobs.map((j) => j.retainUntil),
       ],
     );
     const created = new Set(inserted.map((r) => r.id));
@@ -196,6 +199,52 @@ export class JobsRepository {
       await appendToOutbox(manager, [event(new Date(rows[0].cancel_requested_at))]);
       return manager.findOneByOrFail(JobEntity, { id });
     });
+  }
+
+  /**
+   * Erases a finished job's payloads from intake's store and emits the event on which every other
+   * service erases its own, in one transaction: the job's input and result, its steps' outputs, its
+   * review's held output and findings, its dead letters' bodies, and its events already published
+   * from the outbox (those not yet published must still go out). Metadata, status, cost and the
+   * timeline remain. Returns undefined when the job is not finished (nothing is written) and the
+   * first erasure's time when it was erased before.
+   */
+  async eraseData(
+    manager: EntityManager,
+    id: string,
+    finished: readonly string[],
+    event: (erasedAt: Date) => OutboxRecord,
+  ): Promise<{ erasedAt: Date; now: boolean } | undefined> {
+    const [rows]: [{ data_erased_at: Date; erased_now: boolean }[], number] = await manager.query(
+      `UPDATE jobs SET input = jsonb_build_object('text', ''), result = NULL,
+              steps = (SELECT jsonb_object_agg(k, v - 'output') FROM jsonb_each(steps) AS s(k, v)),
+              data_erased_at = COALESCE(data_erased_at, now()), updated_at = now()
+        WHERE id = $1 AND status = ANY($2::text[])
+        RETURNING data_erased_at, data_erased_at = now() AS erased_now`,
+      [id, finished],
+    );
+    if (rows.length === 0) return undefined;
+    const erasedAt = new Date(rows[0].data_erased_at);
+    await manager.query(`UPDATE reviews SET output = NULL, findings = '[]' WHERE job_id = $1`, [id]);
+    await manager.query(`UPDATE dead_letters SET value = ''::bytea WHERE job_id = $1`, [id]);
+    await manager.query(`DELETE FROM held_job_events WHERE job_id = $1`, [id]);
+    await manager.query(`DELETE FROM outbox WHERE key = $1 AND sent_at IS NOT NULL`, [id]);
+    if (rows[0].erased_now) await appendToOutbox(manager, [event(erasedAt)]);
+    return { erasedAt, now: rows[0].erased_now };
+  }
+
+  /** Finished jobs whose retention has passed and whose payloads are still here, locked for erasing. */
+  async dueForErasure(manager: EntityManager, finished: readonly string[], limit: number): Promise<{ id: string; tenant_id: string }[]> {
+    return manager.query(
+      `SELECT id, tenant_id FROM jobs
+        WHERE retain_until < now() AND data_erased_at IS NULL AND status = ANY($1::text[])
+        ORDER BY retain_until LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [finished, limit],
+    );
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
   }
 
   /** Writes events to the outbox on their own (no state change of the job here: the read model follows). */
@@ -312,6 +361,8 @@ function newJobEntity(job: NewJob, createdAt: Date): JobEntity {
     idempotencyKey: job.idempotencyKey,
     requestHash: job.requestHash,
     keyId: job.keyId,
+    retainUntil: job.retainUntil,
+    dataErasedAt: null,
     createdAt,
     updatedAt: createdAt,
   });

@@ -3,9 +3,11 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
   ROUTES_STEP_ID,
   JOB_CANCEL_REQUESTED_V1,
+  JOB_DATA_ERASE_REQUESTED_V1,
   JOB_REDELIVERY_REQUESTED_V1,
   type CancelJobRequest,
   type CancelJobResponse,
+  type EraseJobDataResponse,
   JOB_REQUESTED_V1,
   type CreateJobRequest,
   type CreateJobResponse,
@@ -19,6 +21,8 @@ import {
 } from '@troupe/contracts';
 import { EgressErrorCode, EgressForbiddenError, EgressPolicy } from '@troupe/egress';
 import { toOutboxRecord, type MessageContext } from '@troupe/messaging';
+import { SERVICE_CONFIG } from '@troupe/runtime';
+import type { IntakeConfig } from '../intake.config';
 import type { Principal } from '../auth/api-keys';
 import { IntakeErrorCode, IntakeException } from '../http/intake.exception';
 import { BudgetLedger, type BudgetRefusal } from '../budgets/budget-ledger';
@@ -42,6 +46,7 @@ export class JobsService {
     @Inject(WorkflowRegistry) private readonly workflows: WorkflowRegistry,
     @Inject(EgressPolicy) private readonly egress: EgressPolicy,
     @Inject(CostBound) private readonly bound: CostBound,
+    @Inject(SERVICE_CONFIG) private readonly config: IntakeConfig,
   ) {}
 
   private readonly ledger = new BudgetLedger();
@@ -124,6 +129,7 @@ export class JobsService {
         requestHash,
         keyId: principal.keyId,
         reserve: options.skipBudget ? null : this.bound.of(workflow, request.input.text),
+        retainUntil: this.retainUntil(principal.tenantId, workflow.retention?.days, now),
       },
       requested,
       {
@@ -183,6 +189,9 @@ export class JobsService {
   ) {
     const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
     if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
+    if (job.dataErasedAt) {
+      throw new IntakeException(IntakeErrorCode.JOB_DATA_ERASED, HttpStatus.CONFLICT, `job ${id}'s data was erased: there is no result to redeliver`);
+    }
     if (!job.webhookUrl) {
       throw new IntakeException(
         IntakeErrorCode.JOB_HAS_NO_WEBHOOK,
@@ -262,6 +271,42 @@ export class JobsService {
       requestedAt: current.cancelRequestedAt.toISOString(),
       links: { self: `/v1/jobs/${current.id}` },
     };
+  }
+
+  /** The workflow's retention, else the tenant's, else `*`'s; none: payloads are kept. */
+  private retainUntil(tenantId: string, workflowDays: number | undefined, createdAt: Date): Date | null {
+    const byTenant = this.config.TROUPE_RETENTION_DAYS;
+    const days = workflowDays ?? byTenant.get(tenantId) ?? byTenant.get('*');
+    return days === undefined ? null : new Date(createdAt.getTime() + days * 24 * 60 * 60 * 1000);
+  }
+
+  /**
+   * Erases a finished job's payloads (`DELETE /v1/jobs/:id/data`): intake's at once, every other
+   * service's through `job.data-erase-requested`. Asking again answers the first erasure; a job still
+   * running is a 409 (cancel it first), another tenant's a 404.
+   */
+  async eraseData(principal: Principal, id: string): Promise<EraseJobDataResponse> {
+    const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
+    if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
+    const requestedBy = `api:${principal.tenantId}:${principal.role}:${principal.keyId}`;
+    const erased = await this.jobs.transaction((manager) => this.jobs.eraseData(manager, job.id, ENDED, (at) => eraseEvent(job, 'request', requestedBy, at)));
+    if (!erased) {
+      throw new IntakeException(
+        IntakeErrorCode.JOB_NOT_FINISHED,
+        HttpStatus.CONFLICT,
+        `job ${id} is ${job.status}: only a finished job's data can be erased (cancel it first)`,
+      );
+    }
+    return { id: job.id, status: 'data_erased', erasedAt: erased.erasedAt.toISOString(), links: { self: `/v1/jobs/${job.id}` } };
+  }
+
+  /** The retention sweep: erases up to `limit` finished jobs past their retention; returns how many. */
+  async eraseExpired(limit = 200): Promise<number> {
+    return this.jobs.transaction(async (manager) => {
+      const due = await this.jobs.dueForErasure(manager, ENDED, limit);
+      for (const job of due) await this.jobs.eraseData(manager, job.id, ENDED, (at) => eraseEvent({ id: job.id, tenantId: job.tenant_id }, 'retention', 'retention', at));
+      return due.length;
+    });
   }
 
   async get(principal: Principal, id: string): Promise<JobView> {
@@ -393,6 +438,19 @@ function ordered<T>(steps: Record<string, T>, order: string[]): Record<string, T
 }
 
 const REDELIVERABLE = new Set(['delivered', 'delivery_failed', 'failed']);
+function eraseEvent(job: { id: string; tenantId: string }, reason: 'retention' | 'request', requestedBy: string, at: Date) {
+  return toOutboxRecord(
+    { type: JOB_DATA_ERASE_REQUESTED_V1, data: { jobId: job.id, tenantId: job.tenantId, reason, requestedBy, requestedAt: at.toISOString() } },
+    { service: 'intake', correlationId: job.id },
+  );
+}
+
+/**
+ * Statuses after which nothing more happens to a job unless someone asks (a redelivery): its data can
+ * be erased. `validated` and `rejected` are not among them: their delivery is still to come.
+ */
+const ENDED = ['delivered', 'delivery_failed', 'failed', 'cancelled'] as const;
+
 /** Statuses that mean the job has its outcome: a cancel comes too late. */
 const FINISHED = ['validated', 'rejected', 'delivered', 'delivery_failed', 'failed', 'cancelled'] as const;
 
@@ -412,6 +470,7 @@ function toView(job: JobEntity, stepOrder: string[]): Omit<JobView, 'timeline'> 
     metadata: job.metadata,
     label: job.label ?? undefined,
     idempotencyKey: job.idempotencyKey ?? undefined,
+    dataErasedAt: job.dataErasedAt ? job.dataErasedAt.toISOString() : undefined,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
   };

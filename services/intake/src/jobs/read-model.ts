@@ -18,6 +18,7 @@ import {
   REVIEW_DECIDED_V1,
   JOB_COST_RECORDED_V1,
   BUDGET_THRESHOLD_CROSSED_V1,
+  JOB_DATA_ERASE_REQUESTED_V1,
   type EventData,
   type EventType,
   type FailureReason,
@@ -253,6 +254,11 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
     case BUDGET_THRESHOLD_CROSSED_V1: {
       const d = data as EventData<typeof BUDGET_THRESHOLD_CROSSED_V1>;
       return { rank: -1, summary: `budget ${d.budget.name} passed ${pct(d.threshold)} of $${d.limitUsd} ($${d.spentUsd} spent)` };
+    }
+    case JOB_DATA_ERASE_REQUESTED_V1: {
+      // Intake erased its copy when it emitted this; the line says that it happened, not what.
+      const d = data as EventData<typeof JOB_DATA_ERASE_REQUESTED_V1>;
+      return { rank: -1, summary: d.reason === 'retention' ? 'payloads erased: the retention period passed' : `payloads erased as ${d.requestedBy} asked` };
     }
     case JOB_FAILED_V1: {
       const d = data as EventData<typeof JOB_FAILED_V1>;

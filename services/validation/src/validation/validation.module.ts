@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { JobGeneratedHandler } from './job-generated.handler';
 import { OutputValidator } from './output-validator';
 import { JobCancelRequestedHandler } from './job-cancel-requested.handler';
+import { JobDataEraseRequestedHandler } from './job-data-erase-requested.handler';
 import { ReviewDecidedHandler } from './review-decided.handler';
 import { ReviewDeadlinePoller } from './review-deadline.poller';
 import { ReviewsRepository } from './reviews.repository';
@@ -11,7 +12,7 @@ import { ValidationService } from './validation.service';
 import { ValidationsRepository } from './validations.repository';
 
 @Module({
-  controllers: [JobGeneratedHandler, ReviewDecidedHandler, JobCancelRequestedHandler],
+  controllers: [JobGeneratedHandler, ReviewDecidedHandler, JobCancelRequestedHandler, JobDataEraseRequestedHandler],
   providers: [
     { provide: OutputValidator, useValue: new OutputValidator() },
     ValidationService,
