@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { httpMetrics } from './http-metrics';
+import { groupTiming } from './kafka-connection';
 import type { ServiceDefinition } from './service-definition';
 import { type ConsumerStatus } from './runtime.module';
 import { CONSUMER_GATE, CONSUMER_STATUS, KAFKA_GATEWAY, LOGGER } from './tokens';
@@ -89,7 +90,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
     dropCancelledJobs: definition.dropCancelledJobs,
     gate: optionalProvider<ConsumerGate>(app, CONSUMER_GATE),
     onState: (state) => consumerStatus.set(state),
-    heartbeatIntervalMs: Math.min(config.TROUPE_KAFKA_HEARTBEAT_INTERVAL_MS, Math.floor(config.TROUPE_KAFKA_SESSION_TIMEOUT_MS / 3)),
+    heartbeatIntervalMs: groupTiming(config).heartbeatIntervalMs,
   });
   const consumerStatus = app.get<ConsumerStatus>(CONSUMER_STATUS);
   app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });

@@ -28,3 +28,12 @@ export function kafkaConnectionOptions(config: KafkaSecurityConfig): { ssl?: { c
     : undefined;
   return { ssl, sasl };
 }
+
+/**
+ * The consumer group's session and heartbeat from configuration: heartbeats at most a third of the
+ * session, so two can be lost before the broker gives the member up.
+ */
+export function groupTiming(config: CommonConfig): { sessionTimeoutMs: number; heartbeatIntervalMs: number } {
+  const sessionTimeoutMs = config.TROUPE_KAFKA_SESSION_TIMEOUT_MS;
+  return { sessionTimeoutMs, heartbeatIntervalMs: Math.min(config.TROUPE_KAFKA_HEARTBEAT_INTERVAL_MS, Math.floor(sessionTimeoutMs / 3)) };
+}

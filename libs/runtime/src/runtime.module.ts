@@ -20,7 +20,7 @@ import { createServiceDataSource, ensureDatabase, messagingMigrations, migrate }
 import { createLogger, metricsRegistry, shutdownTelemetry } from '@troupe/telemetry';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { kafkaConnectionOptions } from './kafka-connection';
+import { groupTiming, kafkaConnectionOptions } from './kafka-connection';
 import type { ServiceDefinition } from './service-definition';
 import { CONSUMER_STATUS, KAFKA_GATEWAY, LOGGER, SERVICE_CONFIG, SERVICE_DEFINITION, SERVICE_NAME } from './tokens';
 
@@ -204,10 +204,7 @@ export class TroupeRuntimeModule {
               clientId: config.TROUPE_KAFKA_CLIENT_ID ?? `troupe-${definition.service}`,
               logger,
               ...kafkaConnectionOptions(config),
-              groupTiming: {
-                sessionTimeoutMs: config.TROUPE_KAFKA_SESSION_TIMEOUT_MS,
-                heartbeatIntervalMs: Math.min(config.TROUPE_KAFKA_HEARTBEAT_INTERVAL_MS, Math.floor(config.TROUPE_KAFKA_SESSION_TIMEOUT_MS / 3)),
-              },
+              groupTiming: groupTiming(config),
             });
             await gateway.ensureTopics(topicSpecs(config.TROUPE_KAFKA_PARTITIONS));
             return gateway;
