@@ -63,14 +63,14 @@ export class ReviewsRepository {
 
   /**
    * Decided reviews with their job's input and final result (an edit's output), oldest decision
-   * first: the evaluation dataset export.
+   * first: the evaluation dataset export. Jobs whose data was erased are left out (nothing is left to learn from).
    */
   async decided(
     tenantId: string,
     f: { from?: string; to?: string; workflowId?: string; limit: number },
   ): Promise<(ReviewRow & { result: unknown })[]> {
     const params: unknown[] = [tenantId];
-    const where = [`r.tenant_id = $1`, `r.status = 'decided'`];
+    const where = [`r.tenant_id = $1`, `r.status = 'decided'`, `j.data_erased_at IS NULL`];
     if (f.workflowId) where.push(`r.workflow_id = $${params.push(f.workflowId)}`);
     if (f.from) where.push(`r.updated_at >= $${params.push(f.from)}::timestamptz`);
     if (f.to) where.push(`r.updated_at < $${params.push(f.to)}::timestamptz`);
