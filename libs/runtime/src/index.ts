@@ -5,3 +5,4 @@ export * from './bootstrap';
 export * from './kafka-connection';
 export * from './query-gauge';
 export * from './http-metrics';
+export * from './periodic';

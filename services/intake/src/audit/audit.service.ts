@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LOGGER, SERVICE_CONFIG } from '@troupe/runtime';
+import { LOGGER, runPeriodically, SERVICE_CONFIG } from '@troupe/runtime';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/api-keys';
@@ -55,7 +55,7 @@ const COLUMNS = 'tenant_id, key_id, role, action, target_type, target_id, outcom
 @Injectable()
 export class AuditService implements OnModuleInit, OnModuleDestroy {
   private pending: { row: unknown[]; done: (error?: unknown) => void }[] = [];
-  private sweeper?: NodeJS.Timeout;
+  private stopSweeping?: () => void;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -65,12 +65,11 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     // Retention: every replica sweeps; deleting rows another has deleted is a no-op.
-    this.sweeper = setInterval(() => void this.sweep().catch((err) => this.logger.warn({ err }, 'audit retention sweep failed')), this.config.TROUPE_AUDIT_SWEEP_INTERVAL_MS);
-    this.sweeper.unref();
+    this.stopSweeping = runPeriodically('audit retention sweep', this.config.TROUPE_AUDIT_SWEEP_INTERVAL_MS, () => this.sweep(), this.logger);
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.sweeper);
+    this.stopSweeping?.();
   }
 
   record(r: AuditRecord): Promise<void> {

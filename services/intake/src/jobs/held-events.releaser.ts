@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LOGGER, SERVICE_CONFIG } from '@troupe/runtime';
+import { LOGGER, runPeriodically, SERVICE_CONFIG } from '@troupe/runtime';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../intake.config';
@@ -12,7 +12,7 @@ import { releaseStaleHeldEvents } from './read-model.batch';
  */
 @Injectable()
 export class HeldEventsReleaser implements OnModuleInit, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
+  private stop?: () => void;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -22,12 +22,11 @@ export class HeldEventsReleaser implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     const every = Math.max(1_000, Math.floor(this.config.TROUPE_READ_MODEL_HOLD_MS / 2));
-    this.timer = setInterval(() => void this.release().catch((err) => this.logger.warn({ err }, 'releasing held read-model events failed')), every);
-    this.timer.unref();
+    this.stop = runPeriodically('releasing held read-model events', every, () => this.release(), this.logger);
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.stop?.();
   }
 
   /** Returns how many jobs had events released. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LOGGER, SERVICE_CONFIG } from '@troupe/runtime';
+import { LOGGER, runPeriodically, SERVICE_CONFIG } from '@troupe/runtime';
 import type { Logger } from 'pino';
 import type { IntakeConfig } from '../intake.config';
 import { JobsService } from './jobs.service';
@@ -11,7 +11,7 @@ import { JobsService } from './jobs.service';
  */
 @Injectable()
 export class RetentionSweeper implements OnModuleInit, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
+  private stop?: () => void;
 
   constructor(
     private readonly jobs: JobsService,
@@ -20,12 +20,11 @@ export class RetentionSweeper implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.sweep().catch((err) => this.logger.warn({ err }, 'retention sweep failed')), this.config.TROUPE_RETENTION_SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.stop = runPeriodically('retention sweep', this.config.TROUPE_RETENTION_SWEEP_INTERVAL_MS, () => this.sweep(), this.logger);
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.stop?.();
   }
 
   /** Sweeps until nothing is due; returns how many jobs were erased. */
