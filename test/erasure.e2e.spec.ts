@@ -166,9 +166,11 @@ it('given a workflow with a retention period, when it passes, then the sweep era
   const job = await waitFor(
     async () => {
       const { body } = await call('GET', `/v1/jobs/${id}`, SUBMITTER);
-      return body.dataErasedAt ? body : undefined;
+      // dataErasedAt is set by the sweep at once; the timeline line comes when intake reads the event back.
+      const said = body.timeline?.some((e: { summary: string }) => e.summary === 'payloads erased: the retention period passed');
+      return body.dataErasedAt && said ? body : undefined;
     },
-    { timeoutMs: 30_000, description: 'the retention sweep' },
+    { timeoutMs: 30_000, description: 'the retention sweep and its timeline line' },
   );
   expect(job.timeline.map((e: { summary: string }) => e.summary)).toContain('payloads erased: the retention period passed');
   await waitFor(() => nowhere(marker), {
