@@ -2,6 +2,7 @@
 // The Troupe CLI: the public API from a terminal. TROUPE_API_URL (default http://127.0.0.1:3000)
 // and TROUPE_API_KEY say where and who. Exit codes: 0 ok; 1 the job ended without succeeding (or
 // an unexpected error); 2 usage or a 4xx answer; 3 intake unreachable or 5xx; 4 --wait timed out.
+// `replay start --wait` exits 0 once the report is complete, whatever the shadow jobs' verdicts.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
@@ -300,7 +301,137 @@ export function program() {
       else for (const r of results) console.log(`${r.id} replayed to ${r.replayedTo} (replay ${r.replayCount})`);
       return EXIT.OK;
     }));
+  const replay = cli.command('replay').description('re-run past jobs as shadow jobs on another version, model or prompt, and compare');
+  replay
+    .command('start')
+    .description('start a replay of past jobs (admin keys): --job ids, or a window of one --workflow')
+    .option('--job <id...>', 'past jobs by id')
+    .option('--workflow <id>', 'a window of this workflow’s jobs')
+    .option('--from <iso>', 'created at or after')
+    .option('--to <iso>', 'created before')
+    .option('--label <label>')
+    .option('--status <status>', 'default: every finished job')
+    .option('--limit <n>', 'at most n jobs', positiveInt, 100)
+    .option('--target-version <n>', 'run on this version of the workflow', positiveInt)
+    .option('--model <provider/model>', 'every model step calls this model')
+    .option('--instructions <file>', 'every model step uses these instructions (a text file, - for stdin)')
+    .option('--prompt-version <n>', 'the version recorded with --instructions', positiveInt)
+    .option('--step <id...>', 'apply --model and --instructions to these steps only')
+    .option('--references <file>', 'reference answers: JSONL from `troupe reviews export`, or {jobId, output} lines')
+    .option('--charge-budget', 'reserve the shadow jobs’ cost against the budgets like any job')
+    .option('--wait', 'wait until every shadow job has finished, then print the report')
+    .option('--timeout <seconds>', 'how long --wait waits', positiveInt, 600)
+    .action(act(async (o) => {
+      if (!o.job === !o.workflow) throw new CliError('name either --job ids or a --workflow window', EXIT.CLIENT_ERROR);
+      if (o.instructions && !o.promptVersion) throw new CliError('--instructions needs --prompt-version', EXIT.CLIENT_ERROR);
+      const target = { workflowVersion: o.targetVersion, model: o.model, steps: o.step };
+      if (o.instructions) target.prompt = { instructions: readFileSync(o.instructions === '-' ? 0 : o.instructions, 'utf8').trim(), version: o.promptVersion };
+      const body = {
+        ...(o.job ? { jobs: o.job } : { window: { workflow: o.workflow, from: o.from, to: o.to, label: o.label, status: o.status, limit: o.limit } }),
+        target,
+        chargeBudget: Boolean(o.chargeBudget),
+        ...(o.references ? { references: readReferences(o.references) } : {}),
+      };
+      const created = await call('POST', '/v1/replays', body);
+      if (!o.wait) {
+        console.log(json() ? JSON.stringify(created, null, 2) : created.id);
+        return EXIT.OK;
+      }
+      if (!json()) process.stderr.write(`replay ${created.id}: ${created.jobs} shadow jobs${created.skipped.length ? `, ${created.skipped.length} skipped` : ''}\n`);
+      const report = await followReplay(created.id, { json: json(), timeoutSeconds: o.timeout });
+      printReport(report, json());
+      return EXIT.OK;
+    }));
+  replay
+    .command('list')
+    .action(act(async () => {
+      const page = await call('GET', '/v1/replays');
+      if (json()) console.log(JSON.stringify(page, null, 2));
+      else
+        console.log(
+          table(page.items, [
+            ['id', (r) => r.id],
+            ['workflow', (r) => r.workflow.id],
+            ['target', (r) => describeTarget(r.target)],
+            ['jobs', (r) => r.jobs],
+            ['status', (r) => r.status],
+            ['created', (r) => r.createdAt],
+          ]),
+        );
+      return EXIT.OK;
+    }));
+  replay
+    .command('get')
+    .argument('<id>')
+    .description('a replay’s report')
+    .action(act(async (id) => {
+      printReport(await call('GET', `/v1/replays/${id}`), json());
+      return EXIT.OK;
+    }));
   return cli;
+}
+
+/** Reference answers from a JSONL file: `troupe reviews export` lines (the edit, else the approved output) or {jobId, output}. */
+function readReferences(file) {
+  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  const references = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let row;
+    try {
+      row = JSON.parse(line);
+    } catch (error) {
+      throw new CliError(`${file} line ${i + 1} is not JSON: ${error.message}`, EXIT.CLIENT_ERROR);
+    }
+    if ('output' in row) references.push({ jobId: row.jobId, output: row.output });
+    else if (row.decision === 'edit') references.push({ jobId: row.jobId, output: row.editedOutput });
+    else if (row.decision === 'approve') references.push({ jobId: row.jobId, output: row.heldOutput });
+  });
+  return references;
+}
+
+const describeTarget = (t) =>
+  [t.workflowVersion && `v${t.workflowVersion}`, t.model, t.prompt && `prompt v${t.prompt.version}`, t.steps && `steps ${t.steps.join(',')}`].filter(Boolean).join(' ');
+
+/** Polls the report until every shadow job has finished; a progress line on stderr when the count moves. */
+async function followReplay(id, { json, timeoutSeconds }) {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let delay = 500;
+  let shown = -1;
+  for (;;) {
+    const report = await call('GET', `/v1/replays/${id}`);
+    if (!json && report.aggregate.finished !== shown) {
+      shown = report.aggregate.finished;
+      process.stderr.write(`${new Date().toISOString().slice(11, 23)}  ${shown}/${report.jobs} shadow jobs finished\n`);
+    }
+    if (report.status === 'completed') return report;
+    if (Date.now() > deadline) throw new CliError(`replay ${id} still running after ${timeoutSeconds} s`, EXIT.TIMEOUT);
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, 3000);
+  }
+}
+
+function printReport(report, json) {
+  if (json) return console.log(JSON.stringify(report, null, 2));
+  const a = report.aggregate;
+  const pct = (n) => (n === null || n === undefined ? '—' : `${(n * 100).toFixed(1)}%`);
+  const ms = (l) => `p50 ${l.p50 ?? '—'} ms, p95 ${l.p95 ?? '—'} ms`;
+  const verdicts = (v) => Object.entries(v).map(([k, n]) => `${k} ${n}`).join(', ') || '—';
+  console.log(`replay ${report.id}  ${report.workflow.id} on ${describeTarget(report.target)}  ${report.status}  ${a.finished}/${a.jobs} finished`);
+  console.log(`cost       original ${usd(a.costUsd.original)}  shadow ${usd(a.costUsd.shadow)}  delta ${usd(a.costUsd.delta)}`);
+  console.log(`latency    original ${ms(a.latencyMs.original)}  shadow ${ms(a.latencyMs.shadow)}`);
+  console.log(`verdicts   original ${verdicts(a.verdicts.original)}  shadow ${verdicts(a.verdicts.shadow)}  changed ${a.verdicts.changed}`);
+  console.log(`outputs    ${a.outputs.exact}/${a.outputs.compared} identical, mean similarity ${pct(a.outputs.meanSimilarity)}`);
+  if (a.references.compared > 0) console.log(`references ${a.references.exact}/${a.references.compared} identical, mean similarity ${pct(a.references.meanSimilarity)}`);
+  console.log(
+    table(report.comparisons, [
+      ['original', (c) => c.original.jobId],
+      ['shadow', (c) => c.shadow.jobId],
+      ['verdict', (c) => (c.verdictChanged ? `${c.original.verdict} → ${c.shadow.verdict}` : c.shadow.verdict)],
+      ['similarity', (c) => (c.output ? pct(c.output.similarity) : '—')],
+      ['cost delta', (c) => usd(c.costDeltaUsd)],
+    ]),
+  );
 }
 
 async function main() {

@@ -4,6 +4,7 @@ import { useRoute } from './hooks';
 import { DeadLetters } from './pages/DeadLetters';
 import { JobDetail } from './pages/JobDetail';
 import { Jobs } from './pages/Jobs';
+import { Replays } from './pages/Replays';
 import { Reviews } from './pages/Reviews';
 import { UsagePage } from './pages/Usage';
 import { Workflows } from './pages/Workflows';
@@ -41,6 +42,7 @@ const NAV = [
   ['/jobs', 'Jobs'],
   ['/reviews', 'Reviews'],
   ['/dead-letters', 'Dead letters'],
+  ['/replays', 'Replays'],
   ['/workflows', 'Workflows'],
   ['/usage', 'Costs & latency'],
 ] as const;
@@ -67,6 +69,7 @@ export function App() {
   if (section === 'jobs' && id) page = <JobDetail id={id} config={config} navigate={navigate} />;
   else if (section === 'reviews') page = <Reviews />;
   else if (section === 'dead-letters') page = <DeadLetters role={config.principal.role} />;
+  else if (section === 'replays') page = <Replays id={id} role={config.principal.role} navigate={navigate} />;
   else if (section === 'workflows') page = <Workflows />;
   else if (section === 'usage') page = <UsagePage />;
   else page = <Jobs navigate={navigate} />;

@@ -170,3 +170,6 @@ export const JOB_STATUSES = [
   'failed',
   'cancelled',
 ];
+
+// Replays: the contract's own types (type-only: nothing of the server's code reaches the bundle).
+export type { ReplayComparison, ReplayList, ReplayReport, ReplayTarget, ReplayView } from '@troupe/contracts';

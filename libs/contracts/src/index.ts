@@ -33,3 +33,4 @@ export * from './events/budget-threshold-crossed.v1';
 export * from './events/event-catalog';
 export * from './api/jobs.api';
 export * from './api/dead-letters.api';
+export * from './api/replays.api';

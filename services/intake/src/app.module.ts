@@ -12,11 +12,12 @@ import { JobsModule } from './jobs/jobs.module';
 import { KeysModule } from './keys/keys.module';
 import { RateLimitGuard } from './rate-limits/rate-limit.guard';
 import { RateLimitsModule } from './rate-limits/rate-limits.module';
+import { ReplaysModule } from './replays/replays.module';
 import { SignalsModule } from './signals/signals.module';
 import { WorkflowsModule } from './workflows/workflows.module';
 
 @Module({
-  imports: [TroupeRuntimeModule.forService(intakeDefinition), WorkflowsModule, JobsModule, SignalsModule, DeadLettersModule, KeysModule, RateLimitsModule, AuditModule, BudgetsModule, UsageModule, ConsoleModule],
+  imports: [TroupeRuntimeModule.forService(intakeDefinition), WorkflowsModule, JobsModule, SignalsModule, DeadLettersModule, KeysModule, RateLimitsModule, AuditModule, BudgetsModule, UsageModule, ReplaysModule, ConsoleModule],
   // Guards run in this order: who is calling, then whether its limits allow the request.
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -11,6 +11,7 @@ import { StepsAndCancel1765000000001 } from './migrations/1765000000001-steps-an
 import { JobLabel1769000000000 } from './migrations/1769000000000-job-label';
 import { HeldJobEvents1770000000000 } from './migrations/1770000000000-held-job-events';
 import { Retention1771000000000 } from './migrations/1771000000000-retention';
+import { Replays1773000000000 } from './migrations/1773000000000-replays';
 import { ReviewEntity } from './reviews/review.entity';
 import { DeadLetters1764000000002 } from './migrations/1764000000002-dead-letters';
 import { TenantScopedDeadLetters1767000000001 } from './migrations/1767000000001-tenant-scoped-dead-letters';
@@ -128,7 +129,7 @@ export const intakeDefinition: ServiceDefinition<typeof IntakeConfigSchema> = {
   service: 'intake',
   configSchema: IntakeConfigSchema,
   entities: [JobEntity, JobEventEntity, ReviewEntity],
-  migrations: [Jobs1763800000001, DeadLetters1764000000002, Reviews1764500000001, StepsAndCancel1765000000001, TenantScopedDeadLetters1767000000001, ApiKeys1767000000002, RateLimits1767000000003, AuditLog1767000000004, CostsAndBudgets1768000000000, JobLabel1769000000000, HeldJobEvents1770000000000, Retention1771000000000],
+  migrations: [Jobs1763800000001, DeadLetters1764000000002, Reviews1764500000001, StepsAndCancel1765000000001, TenantScopedDeadLetters1767000000001, ApiKeys1767000000002, RateLimits1767000000003, AuditLog1767000000004, CostsAndBudgets1768000000000, JobLabel1769000000000, HeldJobEvents1770000000000, Retention1771000000000, Replays1773000000000],
   defaultPort: 3000,
   publicHttp: true,
   readyWhileJoining: true,

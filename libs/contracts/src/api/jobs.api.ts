@@ -98,6 +98,8 @@ export const JobViewSchema = z.object({
   idempotencyKey: z.string().optional(),
   /** When the job's payloads were erased (its retention passed, or `DELETE /v1/jobs/:id/data`). */
   dataErasedAt: z.string().optional(),
+  /** A shadow job: the replay that made it and the job it re-runs (it is delivered nowhere). */
+  shadow: z.object({ replayId: z.string().uuid(), originalJobId: z.string().uuid() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   timeline: z.array(TimelineEntrySchema).optional(),
@@ -154,6 +156,8 @@ export const ListJobsQuerySchema = z
     to: z.string().datetime({ offset: true }).optional(),
     /** A job id or an `Idempotency-Key` the job was submitted with (exact match). */
     q: z.string().min(1).max(255).optional(),
+    /** The shadow jobs of this replay (shadow jobs are left out of every other listing). */
+    replay: z.string().uuid().optional(),
   })
   .strict();
 export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;

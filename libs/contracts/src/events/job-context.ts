@@ -25,6 +25,11 @@ export const JobContextSchema = z.object({
    * starts no model call whose worst case would take the job's cost past `reservedUsd`.
    */
   budget: z.object({ reservedUsd: z.number().nonnegative() }).optional(),
+  /**
+   * A shadow job of a replay (docs/replay.md): it runs through every stage like any job, but delivery
+   * sends it nowhere and the review rules do not hold it (they record that they would have).
+   */
+  shadow: z.object({ replayId: z.string().uuid(), originalJobId: z.string().uuid() }).optional(),
 });
 export type JobContext = z.infer<typeof JobContextSchema>;
 

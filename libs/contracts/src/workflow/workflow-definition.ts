@@ -11,7 +11,8 @@ export const ClassificationRuleSchema = z.object({
   keywords: z.array(z.string().min(1)).min(1),
 });
 
-const ModelRef = z.string().regex(/^[a-z0-9-]+\/[A-Za-z0-9._:\-/]+$/, 'expected <provider>/<model>');
+export const ModelRefSchema = z.string().regex(/^[a-z0-9-]+\/[A-Za-z0-9._:\-/]+$/, 'expected <provider>/<model>');
+const ModelRef = ModelRefSchema;
 
 export const RulesClassifierSpecSchema = z.object({
   /** `rules`: keyword rules plus the local language and sentiment models; needs no API key. */

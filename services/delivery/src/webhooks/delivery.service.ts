@@ -129,6 +129,12 @@ function unreadableRequestTarget(failed: JobFailedV1): JobTarget | undefined {
   };
 }
 
+/** Where a job's outcome goes: its webhook and its workflow's result topic; a shadow job's goes nowhere. */
+function targetOf(job: Pick<JobRequestedV1, 'webhook' | 'workflow' | 'shadow'>): { webhookUrl: string | null; resultTopic: string | null } {
+  if (job.shadow) return { webhookUrl: null, resultTopic: null };
+  return { webhookUrl: job.webhook?.url ?? null, resultTopic: job.workflow.delivery.topic ?? null };
+}
+
 /** Stable per job and target, so a receiver deduplicates retries by `webhook-id`. */
 export const deliveryId = (jobId: string, url: string) =>
   'msg_' + createHash('sha256').update(`${jobId}\n${url}`).digest('hex').slice(0, 32);
@@ -153,8 +159,7 @@ export class DeliveryService {
     this.deliveries.rememberTarget(ctx, {
       jobId: job.jobId,
       tenantId: job.tenantId,
-      webhookUrl: job.webhook?.url ?? null,
-      resultTopic: job.workflow.delivery.topic ?? null,
+      ...targetOf(job),
       workflow: { id: job.workflow.id, version: job.workflow.version },
       metadata: job.metadata,
     });
@@ -164,7 +169,7 @@ export class DeliveryService {
   async onOutcome(job: JobValidatedV1 | JobRejectedV1, outcome: 'validated' | 'rejected', ctx: MessageContext): Promise<void> {
     if (!(await this.deliveries.claimOutcome(ctx, job.jobId, outcome))) return; // cancelled first: nothing of it is delivered
     await this.deliver(
-      { jobId: job.jobId, tenantId: job.tenantId, webhookUrl: job.webhook?.url ?? null, resultTopic: job.workflow.delivery.topic ?? null },
+      { jobId: job.jobId, tenantId: job.tenantId, ...targetOf(job) },
       webhookPayload(job, outcome),
       ctx,
       true,

@@ -18,12 +18,18 @@ export const PROMPT_OVERHEAD_TOKENS = 2048;
  * plus the upstream steps' output limits; its output by the model's output limit.
  */
 export class CostBound {
-  private readonly graphs = new Map<string, ModelGraphStep[]>();
+  /** By snapshot object: the registry keeps one per version, and a replay's edited copy is another. */
+  private readonly graphs = new WeakMap<WorkflowDefinition, ModelGraphStep[]>();
 
   constructor(
     private readonly catalogue: ModelCatalogue,
     private readonly triesPerModel: number,
   ) {}
+
+  /** The catalogue has this `<provider>/<model>`. */
+  knows(ref: string): boolean {
+    return this.catalogue.get(ref) !== undefined;
+  }
 
   of(workflow: WorkflowDefinition, inputText: string): Pico {
     const textBytes = Buffer.byteLength(JSON.stringify(inputText), 'utf8');
@@ -70,11 +76,10 @@ export class CostBound {
   }
 
   private modelSteps(workflow: WorkflowDefinition): ModelGraphStep[] {
-    const key = `${workflow.id}@${workflow.version}`;
-    let steps = this.graphs.get(key);
+    let steps = this.graphs.get(workflow);
     if (!steps) {
       steps = compileWorkflow(workflow).steps.filter((s): s is ModelGraphStep => s.kind === 'model');
-      this.graphs.set(key, steps);
+      this.graphs.set(workflow, steps);
     }
     return steps;
   }

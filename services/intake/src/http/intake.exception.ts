@@ -51,6 +51,15 @@ export enum IntakeErrorCode {
   BUDGET_EXCEEDED = 'BUDGET_EXCEEDED',
   BUDGET_NOT_FOUND = 'BUDGET_NOT_FOUND',
   BUDGET_NAME_TAKEN = 'BUDGET_NAME_TAKEN',
+  REPLAY_NOT_FOUND = 'REPLAY_NOT_FOUND',
+  /** No job of the tenant matches the replay's selection, or none of them can be replayed (erased, too long). */
+  REPLAY_NO_JOBS = 'REPLAY_NO_JOBS',
+  /** A replay re-runs the jobs of one workflow. */
+  REPLAY_MIXED_WORKFLOWS = 'REPLAY_MIXED_WORKFLOWS',
+  /** `target.steps` names a step that is not a model step of the workflow. */
+  REPLAY_UNKNOWN_STEP = 'REPLAY_UNKNOWN_STEP',
+  /** The model is not in the model catalogue. */
+  UNKNOWN_MODEL = 'UNKNOWN_MODEL',
 }
 
 /** An error the API reports to the caller as `{ error: { code, message, details } }`. */

@@ -17,6 +17,7 @@ import {
 } from '@troupe/contracts';
 import { z } from 'zod';
 import { registerBudgetPaths } from '../budgets/budgets.openapi';
+import { registerReplayPaths } from '../replays/replays.openapi';
 import { registerReviewPaths } from '../reviews/reviews.openapi';
 import { registerSecurityPaths } from './security.openapi';
 import { WorkflowSummarySchema } from '../workflows/workflows.controller';
@@ -222,6 +223,7 @@ export function buildOpenApiDocument() {
   registerReviewPaths(registry, security, errors);
   registerSecurityPaths(registry, security, errors);
   registerBudgetPaths(registry, security, errors);
+  registerReplayPaths(registry, security, errors);
   for (const [path, summary] of [
     ['/health', 'Liveness probe (no key needed)'],
     ['/ready', 'Readiness probe: 503 while Postgres or Kafka is unreachable (no key needed)'],

@@ -28,6 +28,9 @@ export class JobEntity {
   @Column('timestamptz', { name: 'retain_until', nullable: true }) retainUntil?: Date | null;
   @Column('timestamptz', { name: 'data_erased_at', nullable: true }) dataErasedAt?: Date | null;
   @Column('text', { name: 'request_hash', nullable: true }) requestHash!: string | null;
+  /** A shadow job: the replay that made it and the original it re-runs. */
+  @Column('uuid', { name: 'replay_id', nullable: true }) replayId?: string | null;
+  @Column('uuid', { name: 'shadow_of', nullable: true }) shadowOf?: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -33,6 +33,6 @@ import { JobsService } from './jobs.service';
       useFactory: (config: IntakeConfig) => EgressPolicy.fromSpec(config.TROUPE_EGRESS_ALLOWLIST),
     },
   ],
-  exports: [JobsService],
+  exports: [JobsService, JobsRepository, CostBound],
 })
 export class JobsModule {}

@@ -23,6 +23,8 @@ export interface NewJob {
   reserve: Pico | null;
   /** When the job's payloads are to be erased (its workflow's or tenant's retention); null: kept. */
   retainUntil: Date | null;
+  /** A shadow job: its replay and the original it re-runs. */
+  shadow?: { replayId: string; originalJobId: string };
 }
 
 export interface TimelineRow {
@@ -33,7 +35,7 @@ export interface TimelineRow {
   summary: string;
 }
 
-interface NewJobWrite {
+export interface NewJobWrite {
   job: NewJob;
   /** The job.requested event, built once the reservation is known (it travels with the job). */
   requested: (reservedUsd: Pico | undefined) => OutboxRecord;
@@ -81,6 +83,11 @@ export class JobsRepository {
     });
   }
 
+  /** Writes several jobs in the caller's transaction (a replay's shadow jobs, with the replay). */
+  createAll(manager: EntityManager, writes: NewJobWrite[]): Promise<CreateResult[]> {
+    return this.writeJobs(manager, writes);
+  }
+
   private async writeQueued(): Promise<void> {
     if (this.writing) return; // the write in flight picks these up when it is done
     this.writing = true;
@@ -115,11 +122,13 @@ export class JobsRepository {
     const now = new Date();
     const inserted: { id: string }[] = await manager.query(
       `INSERT INTO jobs (id, tenant_id, workflow_id, workflow_version, status, status_rank, input, webhook_url,
-                         metadata, idempotency_key, request_hash, created_at, updated_at, key_id, retain_until)
+                         metadata, idempotency_key, request_hash, created_at, updated_at, key_id, retain_until, replay_id, shadow_of)
        SELECT j.id, j.tenant_id, j.workflow_id, j.workflow_version, 'requested', 0, j.input, j.webhook_url,
-              j.metadata, j.idempotency_key, j.request_hash, $10, $10, j.key_id, j.retain_until
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::text[], $11::text[], $12::timestamptz[])
-              AS j(id, tenant_id, workflow_id, workflow_version, input, webhook_url, metadata, idempotency_key, request_hash, key_id, retain_until)
+              j.metadata, j.idempotency_key, j.request_hash, $10, $10, j.key_id, j.retain_until, j.replay_id, j.shadow_of
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::text[], $7::jsonb[], $8::text[], $9::text[], $11::text[], $12::timestamptz[],
+                     $13::uuid[], $14::uuid[])
+              AS j(id, tenant_id, workflow_id, workflow_version, input, webhook_url, metadata, idempotency_key, request_hash, key_id, retain_until,
+                   replay_id, shadow_of)
        ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING
        RETURNING id`,
       [
@@ -135,6 +144,8 @@ export class JobsRepository {
         now,
         jobs.map((j) => j.keyId),
         jobs.map((j) => j.retainUntil),
+        jobs.map((j) => j.shadow?.replayId ?? null),
+        jobs.map((j) => j.shadow?.originalJobId ?? null),
       ],
     );
     const created = new Set(inserted.map((r) => r.id));
@@ -216,7 +227,7 @@ export class JobsRepository {
     event: (erasedAt: Date) => OutboxRecord,
   ): Promise<{ erasedAt: Date; now: boolean } | undefined> {
     const [rows]: [{ data_erased_at: Date; erased_now: boolean }[], number] = await manager.query(
-      `UPDATE jobs SET input = jsonb_build_object('text', ''), result = NULL,
+      `UPDATE jobs SET input = jsonb_build_object('text', ''), result = NULL, would_review = NULL,
               steps = (SELECT jsonb_object_agg(k, v - 'output') FROM jsonb_each(steps) AS s(k, v)),
               data_erased_at = COALESCE(data_erased_at, now()), updated_at = now()
         WHERE id = $1 AND status = ANY($2::text[])
@@ -228,9 +239,17 @@ export class JobsRepository {
     await manager.query(`UPDATE reviews SET output = NULL, findings = '[]' WHERE job_id = $1`, [id]);
     await manager.query(`UPDATE dead_letters SET value = ''::bytea WHERE job_id = $1`, [id]);
     await manager.query(`DELETE FROM held_job_events WHERE job_id = $1`, [id]);
+    // A reference answer given for it to a replay.
+    await manager.query(`UPDATE replays SET "references" = "references" - $1::text WHERE "references" ? $1::text`, [id]);
     await manager.query(`DELETE FROM outbox WHERE key = $1 AND sent_at IS NOT NULL`, [id]);
     if (rows[0].erased_now) await appendToOutbox(manager, [event(erasedAt)]);
     return { erasedAt, now: rows[0].erased_now };
+  }
+
+  /** The shadow jobs replays made of this job. */
+  async shadowsOf(manager: EntityManager, id: string): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(`SELECT id FROM jobs WHERE shadow_of = $1 ORDER BY id`, [id]);
+    return rows.map((r) => r.id);
   }
 
   /** Finished jobs whose retention has passed and whose payloads are still here, locked for erasing. */
@@ -302,11 +321,14 @@ export class JobsRepository {
       to?: string;
       /** A job id or an idempotency key. */
       q?: string;
+      /** A replay's shadow jobs; without it, shadow jobs are left out. */
+      replay?: string;
     },
   ): Promise<JobEntity[]> {
     const query = this.dataSource.manager
       .createQueryBuilder(JobEntity, 'job')
       .where('job.tenant_id = :tenantId', { tenantId })
+      .andWhere(options.replay ? 'job.replay_id = :replay' : 'job.replay_id IS NULL', { replay: options.replay })
       .orderBy('job.created_at', 'DESC')
       .addOrderBy('job.id', 'DESC')
       .limit(options.limit);
@@ -363,6 +385,8 @@ function newJobEntity(job: NewJob, createdAt: Date): JobEntity {
     keyId: job.keyId,
     retainUntil: job.retainUntil,
     dataErasedAt: null,
+    replayId: job.shadow?.replayId ?? null,
+    shadowOf: job.shadow?.originalJobId ?? null,
     createdAt,
     updatedAt: createdAt,
   });

@@ -9,8 +9,13 @@ import {
   type CancelJobResponse,
   type EraseJobDataResponse,
   JOB_REQUESTED_V1,
+  JOB_VALIDATED_V1,
+  type EventData,
   type CreateJobRequest,
   type CreateJobResponse,
+  type JobInput,
+  type WebhookTarget,
+  type WorkflowSnapshot,
   type Envelope,
   type EventType,
   type JobList,
@@ -33,9 +38,10 @@ import { CostBound } from '../budgets/cost-bound';
 import { picoUsd, type Pico } from '../budgets/money';
 import { WorkflowRegistry } from '../workflows/workflow-registry';
 import type { JobEntity } from './job.entity';
-import { JobsRepository } from './jobs.repository';
+import { JobsRepository, type NewJobWrite } from './jobs.repository';
 import { projectEvent } from './read-model';
 import { ReadModelBatch } from './read-model.batch';
+import { WouldReviewBatch } from './would-review.batch';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -59,8 +65,6 @@ export class JobsService {
     idempotencyKey: string | undefined,
     /** From a consumer (signals): write in its transaction, so the job commits with the inbox row. */
     ctx?: MessageContext,
-    /** `skipBudget`: reserve nothing (shadow and replay jobs, whose cost is not the tenant's). */
-    options: { skipBudget?: boolean } = {},
   ): Promise<{ response: CreateJobResponse; replayed: boolean }> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new IntakeException(
@@ -91,57 +95,20 @@ export class JobsService {
       );
     }
 
-    const jobId = randomUUID();
-    const now = new Date();
     const webhook = request.webhook ?? workflow.delivery.webhook;
     if (webhook) await this.checkWebhook(webhook.url);
-    const metadata = request.metadata ?? {};
-    const requestHash = idempotencyKey ? hashRequest(request) : null;
-    const requested = (reservedUsd: Pico | undefined) => toOutboxRecord(
-      {
-        type: JOB_REQUESTED_V1,
-        data: {
-          budget: reservedUsd === undefined ? undefined : { reservedUsd: picoUsd(reservedUsd) },
-          jobId,
-          tenantId: principal.tenantId,
-          workflow,
-          input: request.input,
-          webhook,
-          metadata,
-          requestedAt: now.toISOString(),
-          deadlineAt: workflow.deadlineSeconds
-            ? new Date(now.getTime() + workflow.deadlineSeconds * 1000).toISOString()
-            : undefined,
-        },
-      },
-      { service: 'intake', correlationId: jobId },
-    );
-    const result = await this.jobs.create(
-      {
-        id: jobId,
-        tenantId: principal.tenantId,
-        workflowId: workflow.id,
-        workflowVersion: workflow.version,
-        input: request.input,
-        webhookUrl: webhook?.url ?? null,
-        metadata,
-        idempotencyKey: idempotencyKey ?? null,
-        requestHash,
-        keyId: principal.keyId,
-        reserve: options.skipBudget ? null : this.bound.of(workflow, request.input.text),
-        retainUntil: this.retainUntil(principal.tenantId, workflow.retention?.days, now),
-      },
-      requested,
-      {
-        type: JOB_REQUESTED_V1,
-        source: 'troupe/intake',
-        summary: projectEvent(JOB_REQUESTED_V1, { workflow }).summary,
-      },
-      ctx?.manager,
-    );
+    const write = this.newJob(principal, workflow, {
+      input: request.input,
+      webhook,
+      metadata: request.metadata ?? {},
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash: idempotencyKey ? hashRequest(request) : null,
+      reserve: true,
+    });
+    const result = await this.jobs.create(write.job, write.requested, write.timeline, ctx?.manager);
     if (result.refused) throw budgetExceeded(result.refused);
     const { job, created } = result;
-    if (!created && job.requestHash !== requestHash) {
+    if (!created && job.requestHash !== write.job.requestHash) {
       throw new IntakeException(
         IntakeErrorCode.IDEMPOTENCY_KEY_REUSED,
         HttpStatus.UNPROCESSABLE_ENTITY,
@@ -155,6 +122,73 @@ export class JobsService {
         status: job.status as JobStatus,
         workflow: { id: job.workflowId, version: job.workflowVersion },
         links: { self: `/v1/jobs/${job.id}` },
+      },
+    };
+  }
+
+  /**
+   * A new job's write: its row (with the cost bound to reserve, unless `reserve` is false), its
+   * job.requested event built once the reservation is known, and its first timeline line.
+   */
+  newJob(
+    principal: Principal,
+    workflow: WorkflowSnapshot,
+    fields: {
+      input: JobInput;
+      webhook?: WebhookTarget;
+      metadata: Record<string, string>;
+      idempotencyKey: string | null;
+      requestHash: string | null;
+      reserve: boolean;
+      shadow?: { replayId: string; originalJobId: string };
+      /** At most this (a shadow job is erased no later than its original). */
+      retainUntil?: Date | null;
+    },
+  ): NewJobWrite {
+    const jobId = randomUUID();
+    const now = new Date();
+    const ownRetention = this.retainUntil(principal.tenantId, workflow.retention?.days, now);
+    const retainUntil =
+      fields.retainUntil && (!ownRetention || fields.retainUntil < ownRetention) ? fields.retainUntil : ownRetention;
+    return {
+      job: {
+        id: jobId,
+        tenantId: principal.tenantId,
+        workflowId: workflow.id,
+        workflowVersion: workflow.version,
+        input: fields.input,
+        webhookUrl: fields.webhook?.url ?? null,
+        metadata: fields.metadata,
+        idempotencyKey: fields.idempotencyKey,
+        requestHash: fields.requestHash,
+        keyId: principal.keyId,
+        reserve: fields.reserve ? this.bound.of(workflow, fields.input.text) : null,
+        retainUntil,
+        shadow: fields.shadow,
+      },
+      requested: (reservedUsd: Pico | undefined) =>
+        toOutboxRecord(
+          {
+            type: JOB_REQUESTED_V1,
+            data: {
+              budget: reservedUsd === undefined ? undefined : { reservedUsd: picoUsd(reservedUsd) },
+              jobId,
+              tenantId: principal.tenantId,
+              workflow,
+              input: fields.input,
+              webhook: fields.webhook,
+              metadata: fields.metadata,
+              requestedAt: now.toISOString(),
+              deadlineAt: workflow.deadlineSeconds ? new Date(now.getTime() + workflow.deadlineSeconds * 1000).toISOString() : undefined,
+              shadow: fields.shadow,
+            },
+          },
+          { service: 'intake', correlationId: jobId },
+        ),
+      timeline: {
+        type: JOB_REQUESTED_V1,
+        source: 'troupe/intake',
+        summary: projectEvent(JOB_REQUESTED_V1, { workflow, shadow: fields.shadow }).summary,
       },
     };
   }
@@ -289,7 +323,16 @@ export class JobsService {
     const job = UUID.test(id) ? await this.jobs.findForTenant(principal.tenantId, id) : null;
     if (!job) throw new IntakeException(IntakeErrorCode.JOB_NOT_FOUND, HttpStatus.NOT_FOUND, `no job ${id}`);
     const requestedBy = `api:${principal.tenantId}:${principal.role}:${principal.keyId}`;
-    const erased = await this.jobs.transaction((manager) => this.jobs.eraseData(manager, job.id, ENDED, (at) => eraseEvent(job, 'request', requestedBy, at)));
+    const erased = await this.jobs.transaction(async (manager) => {
+      const done = await this.jobs.eraseData(manager, job.id, ENDED, (at) => eraseEvent(job, 'request', requestedBy, at));
+      // Its replays' shadow jobs hold copies of its input: the finished ones go with it.
+      if (done) {
+        for (const shadowId of await this.jobs.shadowsOf(manager, job.id)) {
+          await this.jobs.eraseData(manager, shadowId, ENDED, (at) => eraseEvent({ id: shadowId, tenantId: job.tenantId }, 'request', requestedBy, at));
+        }
+      }
+      return done;
+    });
     if (!erased) {
       throw new IntakeException(
         IntakeErrorCode.JOB_NOT_FINISHED,
@@ -338,6 +381,7 @@ export class JobsService {
       from: query.from,
       to: query.to,
       q: query.q,
+      replay: query.replay,
     });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
@@ -362,6 +406,8 @@ export class JobsService {
     const envelope: Envelope = ctx.envelope;
     const projection = projectEvent(type, data);
     recordCost(type, data, envelope.id, ctx.deferred('cost-ledger', () => new CostLedgerBatch(this.ledger)));
+    const wouldReview = type === JOB_VALIDATED_V1 ? (data as EventData<typeof JOB_VALIDATED_V1>).wouldReview : undefined;
+    if (wouldReview) ctx.deferred('would-review', () => new WouldReviewBatch()).add(data.jobId, wouldReview);
     const finished = finishedAs(type, data);
     if (finished) ctx.deferred('job-outcomes', () => new JobOutcomesBatch(this.latencyObjective)).add(data.jobId, finished, envelope.time);
     ctx
@@ -419,7 +465,7 @@ function costBreakdown(recorded: JobCost['calls'], reservedUsd: number | undefin
 }
 
 /** 402: the job's reservation does not fit a budget; the body says which, what is left and when it resets. */
-function budgetExceeded(r: BudgetRefusal): IntakeException {
+export function budgetExceeded(r: BudgetRefusal): IntakeException {
   const scope = r.budget.workflowId ? ` (workflow ${r.budget.workflowId})` : r.budget.keyId ? ` (key ${r.budget.keyId})` : '';
   return new IntakeException(
     IntakeErrorCode.BUDGET_EXCEEDED,
@@ -471,6 +517,7 @@ function toView(job: JobEntity, stepOrder: string[]): Omit<JobView, 'timeline'> 
     label: job.label ?? undefined,
     idempotencyKey: job.idempotencyKey ?? undefined,
     dataErasedAt: job.dataErasedAt ? job.dataErasedAt.toISOString() : undefined,
+    shadow: job.replayId && job.shadowOf ? { replayId: job.replayId, originalJobId: job.shadowOf } : undefined,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
   };

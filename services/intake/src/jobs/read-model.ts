@@ -117,7 +117,8 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
   switch (type) {
     case JOB_REQUESTED_V1: {
       const d = data as EventData<typeof JOB_REQUESTED_V1>;
-      return { status: 'requested', rank: 0, summary: `requested with workflow ${d.workflow.id} v${d.workflow.version}` };
+      const shadow = d.shadow ? `; a shadow of job ${d.shadow.originalJobId} for replay ${d.shadow.replayId}, delivered nowhere` : '';
+      return { status: 'requested', rank: 0, summary: `requested with workflow ${d.workflow.id} v${d.workflow.version}${shadow}` };
     }
     case JOB_CLASSIFIED_V1: {
       const c = (data as EventData<typeof JOB_CLASSIFIED_V1>).classification;
@@ -167,7 +168,9 @@ export function projectEvent(type: EventType, data: unknown): JobProjection {
         rank: 3,
         outcome: 'succeeded',
         result: d.output,
-        summary: 'output passed validation',
+        summary: d.wouldReview
+          ? `output passed validation; not held (a shadow job), though the review rules would have held it (${d.wouldReview.heldBecause.join('; ')})`
+          : 'output passed validation',
       };
     }
     case JOB_REJECTED_V1: {

@@ -60,7 +60,7 @@ export class RateLimiter {
   /** Jobs of the tenant not yet finished, counted up to `limit` (enough to decide). */
   async jobsInFlight(tenantId: string, limit: number): Promise<number> {
     const rows: { n: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = $1 AND status = ANY($2::text[]) LIMIT $3) x`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = $1 AND status = ANY($2::text[]) AND replay_id IS NULL LIMIT $3) x`,
       [tenantId, IN_FLIGHT, limit],
     );
     return rows[0].n;

@@ -53,17 +53,18 @@ export class JobOutcomesBatch implements DeferredWrite {
   async flush(manager: EntityManager): Promise<void> {
     if (this.outcomes.size === 0) return;
     const o = [...this.outcomes];
-    const [rows]: [{ tenant_id: string; workflow_id: string; finished_as: FinishedAs; created_at: Date; finished_at: Date }[], number] =
+    const [rows]: [{ tenant_id: string; workflow_id: string; finished_as: FinishedAs; created_at: Date; finished_at: Date; replay_id: string | null }[], number] =
       await manager.query(
         `UPDATE jobs j SET finished_at = GREATEST(u.time, j.created_at), finished_as = u.finished_as
            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, finished_as, time)
           WHERE j.id = u.id AND j.finished_at IS NULL
-         RETURNING j.tenant_id, j.workflow_id, j.finished_as, j.created_at, j.finished_at`,
+         RETURNING j.tenant_id, j.workflow_id, j.finished_as, j.created_at, j.finished_at, j.replay_id`,
         [o.map(([id]) => id), o.map(([, x]) => x.as), o.map(([, x]) => x.time)],
       );
     this.outcomes.clear();
     afterCommit(manager, () => {
       for (const r of rows) {
+        if (r.replay_id) continue; // shadow jobs are not the tenant's traffic: no SLO counts them
         jobsFinished.inc({ tenant: tenantOf(r.tenant_id), workflow: r.workflow_id, outcome: r.finished_as });
         const ms = new Date(r.finished_at).getTime() - new Date(r.created_at).getTime();
         jobE2eSeconds.observe({ workflow: r.workflow_id, outcome: r.finished_as }, ms / 1000);

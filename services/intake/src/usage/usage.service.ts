@@ -47,7 +47,7 @@ export class UsageService {
          SELECT j.id, j.workflow_id, j.key_id, j.created_at, j.finished_as,
                 EXTRACT(EPOCH FROM (j.finished_at - j.created_at)) * 1000 AS latency_ms
            FROM jobs j
-          WHERE j.created_at >= $1 AND j.created_at < $2 AND ($3::text IS NULL OR j.tenant_id = $3)
+          WHERE j.created_at >= $1 AND j.created_at < $2 AND ($3::text IS NULL OR j.tenant_id = $3) AND j.replay_id IS NULL
        ), per_job AS (
          SELECT ${key} AS key, j.id, j.finished_as, j.latency_ms,
                 COALESCE(sum(c.input_tokens), 0) AS input, COALESCE(sum(c.output_tokens), 0) AS output,

@@ -43,6 +43,15 @@ export class JobGeneratedHandler {
         return;
       case 'review': {
         const { review } = verdict;
+        if (job.shadow) {
+          // A shadow job is never put before a reviewer: it passes, with what would have held it.
+          this.validations.record(ctx, record, []);
+          ctx.emit({
+            type: JOB_VALIDATED_V1,
+            data: { ...context, output: job.generation.output, wouldReview: { heldBecause: review.heldBecause, findings: review.findings } },
+          });
+          return;
+        }
         // The deadline poller continues this trace when the review times out.
         this.reviews.hold(ctx, { id: review.reviewId, job, dueAt: review.dueAt, onDeadline: review.onDeadline, traceHeaders: traceHeaders() });
         ctx.emit({
