@@ -50,14 +50,23 @@ export function toOutboxRecord(event: OutgoingEvent, origin: EventOrigin): Outbo
   };
 }
 
-const committedListeners = new Map<DataSource, Set<() => void>>();
+/** Outbox rows one transaction appended, told to the relay once it has committed. */
+export interface CommittedOutboxRows {
+  records: OutboxRecord[];
+  /** When they were written (ms since the epoch), for the publish-delay histogram. */
+  writtenAt: number;
+}
+
+type OutboxListener = (committed: CommittedOutboxRows) => void;
+const committedListeners = new Map<DataSource, Set<OutboxListener>>();
 
 /**
  * Calls `listener` each time a transaction of `dataSource` that appended outbox rows has committed
- * (in this process): how the relay wakes at once. Returns the unsubscribe function.
+ * (in this process), with those rows: how the relay wakes at once, and publishes them without
+ * reading them back. Returns the unsubscribe function.
  */
-export function whenOutboxCommits(dataSource: DataSource, listener: () => void): () => void {
-  const listeners = committedListeners.get(dataSource) ?? new Set<() => void>();
+export function whenOutboxCommits(dataSource: DataSource, listener: OutboxListener): () => void {
+  const listeners = committedListeners.get(dataSource) ?? new Set<OutboxListener>();
   committedListeners.set(dataSource, listeners);
   listeners.add(listener);
   return () => {
@@ -66,8 +75,8 @@ export function whenOutboxCommits(dataSource: DataSource, listener: () => void):
   };
 }
 
-function outboxCommitted(dataSource: DataSource): void {
-  committedListeners.get(dataSource)?.forEach((listener) => listener());
+function outboxCommitted(dataSource: DataSource, committed: CommittedOutboxRows): void {
+  committedListeners.get(dataSource)?.forEach((listener) => listener(committed));
 }
 
 /** Inserts outbox rows in one statement, inside the caller's transaction; the relay wakes once it commits. */
@@ -80,5 +89,6 @@ export async function appendToOutbox(manager: EntityManager, records: OutboxReco
     return `($${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}::jsonb, $${n})`;
   });
   await manager.query(`INSERT INTO outbox (id, topic, key, headers, value) VALUES ${rows.join(', ')}`, params);
-  afterCommit(manager, () => outboxCommitted(manager.connection));
+  const writtenAt = Date.now();
+  afterCommit(manager, () => outboxCommitted(manager.connection, { records, writtenAt }));
 }

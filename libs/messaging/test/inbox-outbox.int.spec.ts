@@ -416,6 +416,80 @@ describe('transactional outbox', () => {
   });
 });
 
+describe('the relay\'s direct path', () => {
+  const failed = (jobId: string, reason: string) =>
+    toOutboxRecord({ type: JOB_FAILED_V1, data: { jobId, tenantId: 'acme', stage: 'test', code: 'TEST', reason } }, { service: 'test', correlationId: jobId });
+  const reasonsOf = (messages: { key: Buffer | null; value: Buffer | null }[], jobId: string) =>
+    messages.filter((m) => m.key?.toString() === jobId).map((m) => JSON.parse(m.value!.toString()).reason as string);
+
+  /** Another process's data source on the same outbox (a replica): this relay is never told of its commits. */
+  async function otherReplica(): Promise<DataSource> {
+    const other = createServiceDataSource({ schema, url: db.url, entities: [], migrations: [] });
+    return other.initialize();
+  }
+
+  it('given a savepoint that appended an event and rolled back, when its transaction commits, then only the committed event is published', async () => {
+    const relay = new OutboxRelay({ service: SERVICE, dataSource, gateway, logger, batchSize: 100, pollIntervalMs: 60_000 });
+    await relay.start();
+    const jobId = randomUUID();
+    await dataSource.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'warm-up')]));
+    await readTopicUntil('troupe.job.failed', (ms) => reasonsOf(ms, jobId).includes('warm-up'));
+    await dataSource.transaction(async (manager) => {
+      await expect(
+        manager.transaction(async (inner) => {
+          await appendToOutbox(inner, [failed(jobId, 'rolled back')]);
+          throw new Error('abort the savepoint');
+        }),
+      ).rejects.toThrow('abort the savepoint');
+      await appendToOutbox(manager, [failed(jobId, 'committed')]);
+    });
+    const seen = await readTopicUntil('troupe.job.failed', (ms) => reasonsOf(ms, jobId).includes('committed'));
+    await relay.stop();
+    // Published together had it been handed over: it would come before the committed one.
+    expect(reasonsOf(seen, jobId)).toEqual(['warm-up', 'committed']);
+    const [{ unsent }] = await dataSource.query(`SELECT count(*)::int AS unsent FROM outbox WHERE key = $1 AND sent_at IS NULL`, [jobId]);
+    expect(unsent).toBe(0);
+  });
+
+  it('given rows left unsent by another process, when a relay starts and this process commits more, then all are published once, the older first', async () => {
+    const jobId = randomUUID();
+    const other = await otherReplica();
+    try {
+      await other.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'left 1'), failed(jobId, 'left 2')]));
+      await other.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'left 3')]));
+    } finally {
+      await other.destroy();
+    }
+    const relay = new OutboxRelay({ service: SERVICE, dataSource, gateway, logger, batchSize: 2, pollIntervalMs: 60_000 });
+    await relay.start();
+    await dataSource.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'new 1')]));
+    await dataSource.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'new 2')]));
+    const seen = await readTopicUntil('troupe.job.failed', (ms) => reasonsOf(ms, jobId).length >= 5);
+    await relay.stop();
+    expect(reasonsOf(seen, jobId)).toEqual(['left 1', 'left 2', 'left 3', 'new 1', 'new 2']);
+  });
+
+  it('given a relay on the direct path, when another replica commits a row and dies before publishing it, then this relay claims and publishes it', async () => {
+    const relay = new OutboxRelay({ service: SERVICE, dataSource, gateway, logger, batchSize: 100, pollIntervalMs: 200 });
+    await relay.start();
+    const jobId = randomUUID();
+    await dataSource.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'mine')]));
+    await readTopicUntil('troupe.job.failed', (ms) => reasonsOf(ms, jobId).includes('mine'));
+    const other = await otherReplica();
+    try {
+      await other.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'orphaned')]));
+    } finally {
+      await other.destroy();
+    }
+    const seen = await readTopicUntil('troupe.job.failed', (ms) => reasonsOf(ms, jobId).includes('orphaned'), 20_000);
+    await waitFor(async () => (await dataSource.query(`SELECT 1 FROM outbox WHERE key = $1 AND sent_at IS NULL`, [jobId])).length === 0, {
+      description: 'the orphaned row marked sent',
+    });
+    await relay.stop();
+    expect(reasonsOf(seen, jobId)).toEqual(['mine', 'orphaned']);
+  });
+});
+
 describe('cancelled jobs, after-commit callbacks and the consumer gate', () => {
   it('given a job marked cancelled, when its events arrive, then they are skipped while other jobs\' are handled', async () => {
     const topic = await newTopic();

@@ -59,3 +59,45 @@ describe('afterCommit', () => {
     await new Promise<void>((resolve) => afterCommit(dataSource.manager, resolve));
   });
 });
+
+describe('afterCommit with savepoints and failed commits', () => {
+  it('given a callback registered inside a savepoint that rolls back, when the transaction commits, then only the callbacks outside it run', async () => {
+    const ran: string[] = [];
+    await dataSource.transaction(async (manager) => {
+      afterCommit(manager, () => ran.push('outer'));
+      await expect(
+        manager.transaction(async (inner) => {
+          await inner.query(`INSERT INTO marks (name) VALUES ('in-savepoint')`);
+          afterCommit(inner, () => ran.push('rolled-back savepoint'));
+          throw new Error('abort the savepoint');
+        }),
+      ).rejects.toThrow('abort the savepoint');
+      await manager.transaction(async (inner) => afterCommit(inner, () => ran.push('released savepoint')));
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(ran).toEqual(['outer', 'released savepoint']);
+    expect((await dataSource.query(`SELECT count(*)::int AS n FROM marks WHERE name = 'in-savepoint'`))[0].n).toBe(0);
+  });
+
+  it('given a transaction whose COMMIT fails, when its query runner starts and commits another, then the failed one\'s callbacks never run', async () => {
+    await dataSource.query(`CREATE TABLE IF NOT EXISTS deferred_unique (n int UNIQUE DEFERRABLE INITIALLY DEFERRED)`);
+    const runner = dataSource.createQueryRunner();
+    let calls = 0;
+    try {
+      await runner.startTransaction();
+      // Deferred: the duplicate is only found at COMMIT, which then fails.
+      await runner.query(`INSERT INTO deferred_unique (n) VALUES (1), (1)`);
+      afterCommit(runner.manager, () => calls++);
+      await expect(runner.commitTransaction()).rejects.toThrow(/duplicate key/);
+      // As EntityManager.transaction does after a failed commit.
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.startTransaction();
+      await runner.query(`INSERT INTO deferred_unique (n) VALUES (2)`);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toBe(0);
+  });
+});

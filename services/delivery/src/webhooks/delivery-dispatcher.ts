@@ -25,7 +25,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.loop = new PollingLoop({
-      pass: async () => (await this.dispatchOnce()) > 0,
+      // A full batch: more may be due now. A part batch took all that was due; new work pokes the loop.
+      pass: async () => (await this.dispatchOnce()) >= this.config.TROUPE_DELIVERY_CONCURRENCY,
       idleMs: this.config.TROUPE_DELIVERY_POLL_MS,
       onError: (err, failures) => this.logger.error({ err, failures }, 'delivery dispatch failed; retrying'),
     });

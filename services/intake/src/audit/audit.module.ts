@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 import { AuditInterceptor } from './audited.interceptor';
@@ -8,7 +7,8 @@ import { AuditInterceptor } from './audited.interceptor';
 @Global()
 @Module({
   controllers: [AuditController],
-  providers: [AuditService, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
-  exports: [AuditService],
+  // AuditInterceptor is applied by @Audited on each audited route.
+  providers: [AuditService, AuditInterceptor],
+  exports: [AuditService, AuditInterceptor],
 })
 export class AuditModule {}
