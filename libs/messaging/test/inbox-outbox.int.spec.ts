@@ -428,12 +428,18 @@ describe('the relay\'s direct path', () => {
     return other.initialize();
   }
 
-  it('given a savepoint that appended an event and rolled back, when its transaction commits, then only the committed event is published', async () => {
-    const relay = new OutboxRelay({ service: SERVICE, dataSource, gateway, logger, batchSize: 100, pollIntervalMs: 60_000 });
+  /** A started relay whose first event has gone out: it is on the direct path. */
+  async function relayOnDirectPath(pollIntervalMs: number, jobId: string, first: string): Promise<OutboxRelay> {
+    const relay = new OutboxRelay({ service: SERVICE, dataSource, gateway, logger, batchSize: 100, pollIntervalMs });
     await relay.start();
+    await dataSource.transaction((manager) => appendToOutbox(manager, [failed(jobId, first)]));
+    await readTopicUntil('troupe.job.failed', (ms) => reasonsOf(ms, jobId).includes(first));
+    return relay;
+  }
+
+  it('given a savepoint that appended an event and rolled back, when its transaction commits, then only the committed event is published', async () => {
     const jobId = randomUUID();
-    await dataSource.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'warm-up')]));
-    await readTopicUntil('troupe.job.failed', (ms) => reasonsOf(ms, jobId).includes('warm-up'));
+    const relay = await relayOnDirectPath(60_000, jobId, 'warm-up');
     await dataSource.transaction(async (manager) => {
       await expect(
         manager.transaction(async (inner) => {
@@ -470,11 +476,8 @@ describe('the relay\'s direct path', () => {
   });
 
   it('given a relay on the direct path, when another replica commits a row and dies before publishing it, then this relay claims and publishes it', async () => {
-    const relay = new OutboxRelay({ service: SERVICE, dataSource, gateway, logger, batchSize: 100, pollIntervalMs: 200 });
-    await relay.start();
     const jobId = randomUUID();
-    await dataSource.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'mine')]));
-    await readTopicUntil('troupe.job.failed', (ms) => reasonsOf(ms, jobId).includes('mine'));
+    const relay = await relayOnDirectPath(200, jobId, 'mine');
     const other = await otherReplica();
     try {
       await other.transaction((manager) => appendToOutbox(manager, [failed(jobId, 'orphaned')]));
