@@ -12,7 +12,7 @@
  *
  *   BENCH_TRACING=off|on|both (both)   BENCH_MEASURE=idle,throughput,latency   BENCH_PARTITIONS=6
  *   BENCH_JOBS=5000 BENCH_CONCURRENCY=64 BENCH_RATE=100 BENCH_DURATION_S=30 BENCH_MODEL_LATENCY_MS=50
- *   BENCH_IDLE_S=20 BENCH_KAFKA_PORT=19092 BENCH_KAFKA_CONTROLLER_PORT=19093
+ *   BENCH_IDLE_S=20 BENCH_WARMUP_JOBS=10000 BENCH_KAFKA_PORT=19092 BENCH_KAFKA_CONTROLLER_PORT=19093
  *   BENCH_SERVICE_ENV='TROUPE_DB_POOL_SIZE=20,...'   extra service environment, for experiments
  *   BENCH_CPU_PROF=<dir>                             services write V8 CPU profiles there
  *   BENCH_PG_SAMPLE=1                                samples pg_stat_activity during each load and
@@ -41,7 +41,9 @@ const CONFIG = {
   modelLatencyMs: num('BENCH_MODEL_LATENCY_MS', 50),
   partitions: num('BENCH_PARTITIONS', 6),
   idleS: num('BENCH_IDLE_S', 20),
-  warmupJobs: num('BENCH_WARMUP_JOBS', 300),
+  // A fresh broker's JIT compiler (C2) keeps compiling for a minute of load or more, a third of the
+  // broker's CPU at first: a production broker is long past that, so the figures are taken after it.
+  warmupJobs: num('BENCH_WARMUP_JOBS', 10_000),
   kafkaPort: num('BENCH_KAFKA_PORT', 19092),
   kafkaControllerPort: num('BENCH_KAFKA_CONTROLLER_PORT', 19093),
   serviceEnv: Object.fromEntries(
@@ -324,9 +326,12 @@ class Measurement {
     log(`warm-up: ${jobs} jobs`);
     this.stack.helpers.get('stub')!.send({ type: 'latency', latencyMs: 0 });
     const submitter = new Submitter(this.stack.api, this.stack.receiverUrl);
-    await submitter.closedLoop(jobs, 16);
+    await submitter.closedLoop(jobs, CONFIG.concurrency);
     submitter.close();
     await this.quiet();
+    // What autovacuum does in production (it may be off on a development server): without it the
+    // warm-up's dead rows slow every later statement down.
+    await this.db!.query('VACUUM (ANALYZE)');
   }
 
   async idle(seconds: number) {

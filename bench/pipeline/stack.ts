@@ -113,7 +113,7 @@ function portInUse(port: number): Promise<boolean> {
 }
 
 /** The bench's own broker: kafka.sh with its own ports and data directory, fresh each time. */
-class Broker {
+export class Broker {
   readonly dataDir: string;
   private readonly env: NodeJS.ProcessEnv;
 
