@@ -116,6 +116,26 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
+/**
+ * Waits until every partition of new topics has a leader. kafkajs's own wait (`waitForLeaders`)
+ * retries on LEADER_NOT_AVAILABLE only, and gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft
+ * broker still answers for a moment after creating a topic (seen on a freshly started broker).
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`no leader for every partition of ${topics.join(', ')} after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
 export class KafkajsGateway implements KafkaGateway {
   private readonly kafka: Kafka;
   private producer?: Producer;
@@ -332,7 +352,7 @@ export class KafkajsGateway implements KafkaGateway {
     if (missing.length === 0) return;
     try {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false, // see waitForLeaders
         topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
@@ -344,6 +364,7 @@ export class KafkajsGateway implements KafkaGateway {
       // Another service created them at the same moment.
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
     }
+    await waitForLeaders(admin, missing.map((s) => s.name));
   }
 
   async groupPositions(groupId: string, topics: string[]): Promise<PartitionPosition[]> {

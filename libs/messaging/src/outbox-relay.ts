@@ -30,6 +30,17 @@ interface OutboxRow {
 
 const tracer = trace.getTracer('@troupe/messaging');
 
+/**
+ * Marking rows sent commits without waiting for its WAL flush (`synchronous_commit` off for that
+ * transaction only; `set_config(..., true)` ends with it, so pooled sessions keep synchronous commits).
+ * A mark lost in a database crash only makes the row look unsent: it is published again and the
+ * consumers' inboxes drop the copy, as after a relay that died between publishing and marking. The
+ * rows themselves, and every handler's transaction, stay synchronous. See ADR 0027.
+ */
+const ASYNC_COMMIT = `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))`;
+export const MARK_SENT_BY_ID = `${ASYNC_COMMIT} UPDATE outbox SET sent_at = now() FROM async_commit WHERE id = ANY($1::uuid[]) AND sent_at IS NULL`;
+const MARK_SENT_BY_SEQ = `${ASYNC_COMMIT} UPDATE outbox SET sent_at = now() FROM async_commit WHERE seq = ANY($1::bigint[])`;
+
 /** Committed rows queued for the direct path at most; past it the claim path takes over. */
 const MAX_QUEUED = 10_000;
 
@@ -151,9 +162,7 @@ export class OutboxRelay {
     if (this.queued.length === 0) return false;
     const batch = this.queued.splice(0, this.options.batchSize);
     await this.publish(batch.map(({ record, writtenAt }) => ({ ...record, writtenAt })));
-    await this.options.dataSource.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::uuid[]) AND sent_at IS NULL`, [
-      batch.map(({ record }) => record.id),
-    ]);
+    await this.options.dataSource.query(MARK_SENT_BY_ID, [batch.map(({ record }) => record.id)]);
     outboxPublished.inc({ service: this.options.service }, batch.length);
     return this.queued.length > 0;
   }
@@ -188,7 +197,7 @@ export class OutboxRelay {
         return 0;
       }
       await this.publish(rows.map((row) => ({ ...row, writtenAt: row.created_at.getTime() })));
-      await runner.query(`UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((r) => r.seq)]);
+      await runner.query(MARK_SENT_BY_SEQ, [rows.map((r) => r.seq)]);
       await runner.commitTransaction();
       outboxPublished.inc({ service: this.options.service }, rows.length);
       const claimed = new Set(rows.map((r) => r.id));

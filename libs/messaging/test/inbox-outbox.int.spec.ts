@@ -9,6 +9,7 @@ import {
   DLQ_HEADERS,
   InboxTransport,
   KafkajsGateway,
+  MARK_SENT_BY_ID,
   markJobCancelled,
   OutboxRelay,
   preparePattern,
@@ -490,6 +491,32 @@ describe('the relay\'s direct path', () => {
     });
     await relay.stop();
     expect(reasonsOf(seen, jobId)).toEqual(['mine', 'orphaned']);
+  });
+});
+
+describe('marking rows sent', () => {
+  it('given published rows, when marked sent, then that transaction commits asynchronously and the session keeps synchronous commits', async () => {
+    const jobId = randomUUID();
+    const record = toOutboxRecord({ type: JOB_FAILED_V1, data: { jobId, tenantId: 'acme', stage: 'test', code: 'TEST', reason: 'x' } }, { service: 'test', correlationId: jobId });
+    const { id } = record;
+    await dataSource.transaction((manager) => appendToOutbox(manager, [record]));
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await runner.query(MARK_SENT_BY_ID, [[id]]);
+      // Inside the mark's transaction, and only there, commits do not wait for the WAL flush.
+      expect((await runner.query('SHOW synchronous_commit'))[0].synchronous_commit).toBe('off');
+      await runner.commitTransaction();
+      expect((await runner.query('SHOW synchronous_commit'))[0].synchronous_commit).toBe('on');
+      // On its own (the relay's direct path) the statement is its own transaction: nothing leaks either.
+      await runner.query(MARK_SENT_BY_ID, [[id]]);
+      expect((await runner.query('SHOW synchronous_commit'))[0].synchronous_commit).toBe('on');
+    } finally {
+      await runner.release();
+    }
+    const [{ sent }] = await dataSource.query(`SELECT sent_at IS NOT NULL AS sent FROM outbox WHERE id = $1`, [id]);
+    expect(sent).toBe(true);
   });
 });
 
