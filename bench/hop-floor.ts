@@ -126,8 +126,10 @@ async function runHop(mode: Mode, index: number, brokers: string, databaseUrl: s
             [out, todo.map((m) => m.key), todo.map((m) => m.value)],
           );
           await client.query('COMMIT');
-          await producer.send({ topic: out, acks: -1, messages: todo });
-          await client.query('UPDATE floor_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [rows.rows.map((r) => r.id)]);
+          if (todo.length > 0) {
+            await producer.send({ topic: out, acks: -1, messages: todo });
+            await client.query('UPDATE floor_outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [rows.rows.map((r) => r.id)]);
+          }
         } catch (error) {
           await client.query('ROLLBACK').catch(() => undefined);
           throw error;
