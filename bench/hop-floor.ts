@@ -18,6 +18,7 @@
  * overhead = end-to-end time.
  *
  *   BENCH_FLOOR_MODE=db,bare   BENCH_FLOOR_PAYLOAD_BYTES=2500   BENCH_FLOOR_HOPS=5
+ *   BENCH_FLOOR_FETCH_MIN_BYTES=1 BENCH_FLOOR_FETCH_MAX_WAIT_MS=1000  (the hops' fetch: batching under load)
  *   BENCH_MEASURE, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_DURATION_S, BENCH_IDLE_S,
  *   BENCH_WARMUP_JOBS, BENCH_PARTITIONS, BENCH_KAFKA_PORT, BENCH_KAFKA_CONTROLLER_PORT as for `npm run bench`
  */
@@ -45,6 +46,10 @@ const CONFIG = {
   idleS: num('BENCH_IDLE_S', 20),
   warmupJobs: num('BENCH_WARMUP_JOBS', 10_000), // as `npm run bench`: past the broker's JIT warm-up
   partitions: num('BENCH_PARTITIONS', 6),
+  // A fetch the broker holds until this many bytes arrived or the wait is over (kafkajs's 1 and
+  // Troupe's 1 s by default): more messages per round, at the price of that wait per hop.
+  fetchMinBytes: num('BENCH_FLOOR_FETCH_MIN_BYTES', 1),
+  fetchMaxWaitMs: num('BENCH_FLOOR_FETCH_MAX_WAIT_MS', 1_000),
   kafkaPort: num('BENCH_KAFKA_PORT', 19092),
   kafkaControllerPort: num('BENCH_KAFKA_CONTROLLER_PORT', 19093),
 };
@@ -83,7 +88,8 @@ async function runHop(mode: Mode, index: number, brokers: string, databaseUrl: s
     allowAutoTopicCreation: false,
     sessionTimeout: 6_000,
     heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 1_000,
+    minBytes: CONFIG.fetchMinBytes,
+    maxWaitTimeInMs: CONFIG.fetchMaxWaitMs,
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [topicOf(mode, index)], fromBeginning: true });
@@ -340,6 +346,7 @@ async function benchMode(mode: Mode, brokers: string, databaseUrl: string, datab
       hops: CONFIG.hops,
       partitions: CONFIG.partitions,
       payloadBytes: CONFIG.payloadBytes,
+      fetch: { minBytes: CONFIG.fetchMinBytes, maxWaitMs: CONFIG.fetchMaxWaitMs },
       ...meta,
     };
     process.stdout.write(JSON.stringify(line) + '\n');
