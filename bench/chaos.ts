@@ -17,10 +17,11 @@
  * Restarting PostgreSQL drops every connection to that server, a running `npm run start:local`'s
  * too; set CHAOS_POSTGRES_RESTART=off on a machine where that matters.
  */
-import { execFileSync, execSync } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { Client } from 'pg';
-import { repoRoot, runChaos } from '@troupe/testing';
+import { runChaos } from '@troupe/testing';
+import { commitStamp } from './pipeline/report';
 import { API_KEY, Stack } from './pipeline/stack';
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
@@ -46,14 +47,6 @@ const CONFIG = {
 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function commit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoRoot }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 async function restartPostgres(databaseUrl: string): Promise<number> {
   const command =
@@ -127,7 +120,7 @@ async function main() {
     );
     const { faults, ...summary } = report;
     for (const f of faults) log(`fault: ${f.fault} back after ${Math.round(f.backAt - f.at)} ms, recovered ${f.recoveryMs ?? 'never'} ms later`);
-    process.stdout.write(`${JSON.stringify({ measurement: 'chaos', replicas: CONFIG.replicas, rate: CONFIG.rate, ...summary, commit: commit() })}\n`);
+    process.stdout.write(`${JSON.stringify({ measurement: 'chaos', replicas: CONFIG.replicas, rate: CONFIG.rate, ...summary, commit: commitStamp().commit })}\n`);
     process.exitCode = report.lost === 0 && report.duplicateEffects === 0 ? 0 : 1;
   } finally {
     await stack.stop();

@@ -22,13 +22,14 @@
  *   BENCH_MEASURE, BENCH_JOBS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_DURATION_S, BENCH_IDLE_S,
  *   BENCH_WARMUP_JOBS, BENCH_PARTITIONS, BENCH_KAFKA_PORT, BENCH_KAFKA_CONTROLLER_PORT as for `npm run bench`
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client, Pool } from 'pg';
 import { fixKafkajsRequestQueue } from '../libs/messaging/dist/kafkajs-request-queue-fix';
 import { CpuMeter, postgresProcesses, round } from './pipeline/cpu';
+import { commitStamp, onDatabaseServer, quantiles } from './pipeline/report';
 import { Broker } from './pipeline/stack';
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
@@ -205,21 +206,6 @@ class Sink {
   }
 }
 
-const quantiles = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  const q = (p: number) => (s.length ? round(s[Math.min(s.length - 1, Math.floor(p * s.length))], 1) : null);
-  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s.length ? round(s[s.length - 1], 1) : null };
-};
-
-function stamp(): { commit: string; dirty: boolean } {
-  const git = (...args: string[]) => execFileSync('git', args).toString().trim();
-  try {
-    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no') !== '' };
-  } catch {
-    return { commit: 'unknown', dirty: false };
-  }
-}
-
 async function benchMode(mode: Mode, brokers: string, databaseUrl: string, database: string, meta: object): Promise<void> {
   const kafka = new Kafka({ clientId: 'floor-load', brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -382,34 +368,22 @@ async function benchMode(mode: Mode, brokers: string, databaseUrl: string, datab
 
 let broker: Broker | undefined;
 
-async function adminQuery(sql: string): Promise<void> {
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/troupe');
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 async function main(): Promise<void> {
-  const meta = stamp();
+  const meta = commitStamp();
   const database = `troupe_floor_${randomBytes(4).toString('hex')}`;
   const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/troupe');
   url.pathname = `/${database}`;
   const databaseUrl = url.toString();
   const cleanup = async () => {
     broker?.stop();
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await onDatabaseServer((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).catch(() => undefined);
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   try {
     log(`starting a broker on 127.0.0.1:${CONFIG.kafkaPort}`);
     broker = new Broker(CONFIG.kafkaPort, CONFIG.kafkaControllerPort);
     await broker.start(CONFIG.kafkaPort);
-    await adminQuery(`CREATE DATABASE ${database}`);
+    await onDatabaseServer((c) => c.query(`CREATE DATABASE ${database}`));
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     await db.query(SCHEMA);

@@ -18,13 +18,12 @@
  *   BENCH_PG_SAMPLE=1                                samples pg_stat_activity during each load and
  *                                                    prints the statements seen running most (stderr)
  */
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
-import { repoRoot } from '@troupe/testing';
 import { CpuMeter, round } from './pipeline/cpu';
+import { commitStamp, quantiles } from './pipeline/report';
 import type { ReceiverReport } from './pipeline/helpers';
 import { API_KEY, SERVICES, Stack } from './pipeline/stack';
 
@@ -60,14 +59,6 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function commit(): { commit: string; dirty: boolean } {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: repoRoot }).toString().trim();
-  try {
-    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no') !== '' };
-  } catch {
-    return { commit: 'unknown', dirty: false };
-  }
-}
 
 const TEXT =
   'Hello, I was charged twice for my subscription this month and would like the extra payment refunded. ' +
@@ -153,12 +144,6 @@ class Submitter {
     this.agent.destroy();
   }
 }
-
-const quantiles = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  const q = (p: number) => (s.length ? round(s[Math.min(s.length - 1, Math.floor(p * s.length))], 1) : null);
-  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s.length ? round(s[s.length - 1], 1) : null };
-};
 
 /** Sums of the per-hop delay histograms (troupe_*_delay_seconds) over all services. */
 async function scrapeHops(stack: Stack): Promise<Map<string, { sum: number; count: number }>> {
@@ -474,7 +459,7 @@ async function benchStack(tracing: boolean, stamp: { commit: string; dirty: bool
 }
 
 async function main(): Promise<void> {
-  const stamp = commit();
+  const stamp = commitStamp();
   const modes = CONFIG.tracing === 'both' ? [false, true] : [CONFIG.tracing === 'on'];
   for (const tracing of modes) await benchStack(tracing, stamp);
 }

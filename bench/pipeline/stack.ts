@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { freePort, repoRoot, ServiceProcess } from '@troupe/testing';
 import { findProcesses, postgresProcesses } from './cpu';
+import { onDatabaseServer } from './report';
 import type { HelperRole } from './helpers';
 
 export const SERVICES = ['intake', 'classification', 'generation', 'validation', 'delivery'] as const;
@@ -192,7 +193,7 @@ export class Stack {
 
     const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/troupe');
     this.dbName = `troupe_bench_${randomBytes(4).toString('hex')}`;
-    await this.admin((c) => c.query(`CREATE DATABASE ${this.dbName}`));
+    await onDatabaseServer((c) => c.query(`CREATE DATABASE ${this.dbName}`));
     base.pathname = `/${this.dbName}`;
     this.databaseUrl = base.toString();
 
@@ -268,20 +269,8 @@ export class Stack {
   async stop(): Promise<void> {
     await Promise.all([...this.replicas.values()].flat().map((s) => s.stop().catch(() => undefined)));
     for (const helper of this.helpers.values()) helper.stop();
-    if (this.dbName) await this.admin((c) => c.query(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`)).catch(() => undefined);
+    if (this.dbName) await onDatabaseServer((c) => c.query(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`)).catch(() => undefined);
     if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
     this.broker?.stop();
-  }
-
-  private async admin(work: (client: Client) => Promise<unknown>): Promise<void> {
-    const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/troupe');
-    url.pathname = '/postgres';
-    const client = new Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      await work(client);
-    } finally {
-      await client.end();
-    }
   }
 }
